@@ -1,0 +1,9 @@
+"""``python -m optimizer``: the same command line as ``dealopt``."""
+
+from __future__ import annotations
+
+import sys
+
+from optimizer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,34 @@
+"""The few named exceptions of the library (one line of docstring each, as in cvxpy)."""
+
+from __future__ import annotations
+
+
+class DealoptError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class ScenarioFileError(DealoptError):
+    """A scenario file cannot be read: missing, not a file, not text, not YAML/JSON, too deep."""
+
+
+class ScenarioValidationError(DealoptError):
+    """A scenario breaks one or more rules; ``problems`` lists each with its location."""
+
+    def __init__(self, problems: list, source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{head}{len(self.problems)} problem(s) in the scenario:\n{lines}")
+
+
+class PackageError(DealoptError):
+    """A package names an unknown issue or option, or misses an issue."""
+
+
+class SolverError(DealoptError):
+    """The solver failed or is not available."""
+
+
+class InfeasibleError(DealoptError):
+    """No package satisfies the constraints and walk-away points."""

@@ -1,0 +1,1050 @@
+"""Scenario models: the single source of truth for the scenario format.
+
+A *scenario* holds the parties, the issues (each with a status and the value on the table), each
+party's preferences, hard constraints and the negotiation history. Everything else (the numpy
+evaluator, the PuLP model, the UI forms, the JSON Schema) is derived from these models.
+
+How utilities are scaled (so that parties can be compared)
+----------------------------------------------------------
+* **Weights** are relative importances: any non-negative numbers, not all zero. They are divided by
+  their sum, so only their ratios matter. An issue a party gives no weight counts 0 for it.
+* **Categorical values** are non-negative scores on any ratio scale (0-10, 0-100, euros...). For each
+  issue they are divided by the issue's largest score (the GENIUS/ANAC rule), so the best option is
+  worth 1 and the others their share of it; when the largest score is below 1e-5 all count 0.
+  An option a party gives no score counts 0.
+* **Numeric value shapes** give a value in [0, 1] at every point of the range: ``increasing``
+  (0 at min, 1 at max), ``decreasing``, ``peak`` (1 at ``peak``, falling linearly to 0 at the range
+  ends) or ``piecewise`` (linear between given points, flat outside them; scores divided by their
+  largest, as for categorical values).
+* A party's **utility** of a package is ``utility_scale * sum(weight_share * value)`` plus the
+  **synergy** bonuses (in utility points, negative for a penalty) of the option pairs it contains.
+  With the default ``utility_scale`` of 100 every party's utility runs from 0 to 100 (before
+  synergies), so "+5 for us, +12 for them" is meaningful.
+* **Reservation values** and **aspirations** are on that same utility scale (or given as a package,
+  whose utility then sets them).
+
+Any estimated number about a party (a weight, an option score, a reservation value) may be given as
+a range ``{low, likely, high}`` (or ``[low, likely, high]``) instead of one number; the point
+estimate everywhere in the deterministic engine is ``likely``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+Status = Literal["open", "provisional", "agreed"]
+STATUSES: tuple[str, ...] = ("open", "provisional", "agreed")
+
+#: Tolerance under which two utilities are a tie (DESIGN.md: differences below 1e-9 are ties).
+TIE_TOL = 1e-9
+
+Scalar = str | float
+"""An option name (categorical issue) or a number (numeric issue)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimates: a number or a low / likely / high range
+# --------------------------------------------------------------------------------------------
+
+
+class Range(_Model):
+    """An uncertain estimate: ``low <= likely <= high``; the engine's point estimate is ``likely``."""
+
+    low: Annotated[float, Field(description="Lowest plausible value.")]
+    likely: Annotated[float, Field(description="Best guess; used as the point estimate.")]
+    high: Annotated[float, Field(description="Highest plausible value.")]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            if len(data) != 3:
+                raise PydanticCustomError(
+                    "range_list", "a range given as a list needs exactly [low, likely, high]"
+                )
+            return {"low": data[0], "likely": data[1], "high": data[2]}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not (self.low <= self.likely <= self.high):
+            raise PydanticCustomError(
+                "range_order",
+                "range must satisfy low <= likely <= high (got {low} / {likely} / {high})",
+                {"low": self.low, "likely": self.likely, "high": self.high},
+            )
+        return self
+
+
+def _estimate_kind(v: Any) -> str:
+    if isinstance(v, dict | list | tuple | Range):
+        return "range"
+    return "number"
+
+
+Estimate = Annotated[
+    Annotated[float, Tag("number")] | Annotated[Range, Tag("range")],
+    Discriminator(_estimate_kind),
+]
+"""A number, or a ``{low, likely, high}`` range."""
+
+
+def point(value: float | Range | None) -> float | None:
+    """The point estimate of a number or range (``likely`` for a range)."""
+    if isinstance(value, Range):
+        return value.likely
+    return value
+
+
+def is_uncertain(value: float | Range | None) -> bool:
+    """True when the estimate is a range of positive width."""
+    return isinstance(value, Range) and value.high > value.low
+
+
+def _scalar_before(v: Any) -> Any:
+    """Option names are strings; a YAML number in an option list is kept as its text."""
+    if isinstance(v, bool):
+        return v  # rejected later with a clear type message
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if isinstance(v, float) and not math.isfinite(v):
+            return v
+        return str(v)
+    return v
+
+
+def format_number(x: float) -> str:
+    """A number as a person writes it: integers without ``.0``, others without float noise."""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.10g}"
+
+
+def number_out(x: float) -> int | float:
+    """A numeric value for JSON output: ``5`` not ``5.0`` for integers."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
+# --------------------------------------------------------------------------------------------
+# Issues
+# --------------------------------------------------------------------------------------------
+
+OptionName = Annotated[str, Field(min_length=1)]
+
+
+class Issue(_Model):
+    """A thing to agree on: categorical (``options``) or numeric (``min``/``max``/``step``)."""
+
+    name: Annotated[str, Field(min_length=1, description="The issue's name, unique.")]
+    description: Annotated[str, Field(description="What the issue is about.")] = ""
+    options: Annotated[
+        list[OptionName] | None,
+        Field(description="Categorical issue: the possible options, in display order."),
+    ] = None
+    min: Annotated[float | None, Field(description="Numeric issue: lowest value.")] = None
+    max: Annotated[float | None, Field(description="Numeric issue: highest value.")] = None
+    step: Annotated[
+        float | None, Field(description="Numeric issue: grid step (default 1); divides max - min.")
+    ] = None
+    unit: Annotated[str, Field(description="Numeric issue: unit shown to people.")] = ""
+    status: Annotated[
+        Status,
+        Field(description="open, provisional (tentatively settled) or agreed (never reopened)."),
+    ] = "open"
+    value: Annotated[
+        str | float | None,
+        Field(
+            description="The value currently on the table (option name or number); "
+            "required for agreed and provisional issues."
+        ),
+    ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("options"), list):
+                data["options"] = [_scalar_before(o) for o in data["options"]]
+                if "value" in data:
+                    data["value"] = _scalar_before(data["value"])
+        return data
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError("value must be a finite number")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Issue:
+        numeric_fields = [f for f in ("min", "max", "step") if getattr(self, f) is not None]
+        if self.options is not None:
+            if numeric_fields:
+                raise PydanticCustomError(
+                    "issue_kind",
+                    "give either options (categorical) or min/max (numeric), not both "
+                    "(found options and {fields})",
+                    {"fields": ", ".join(numeric_fields)},
+                )
+            if not self.options:
+                raise PydanticCustomError("issue_options", "a categorical issue needs options")
+            dup = [o for o, c in Counter(self.options).items() if c > 1]
+            if dup:
+                raise PydanticCustomError(
+                    "duplicate_option",
+                    "option names must be unique; repeated: {dup}",
+                    {"dup": ", ".join(repr(d) for d in dup)},
+                )
+            if self.value is not None and self.value not in self.options:
+                raise PydanticCustomError(
+                    "unknown_value",
+                    "value {value!r} is not one of the options ({options})",
+                    {"value": self.value, "options": ", ".join(self.options)},
+                )
+        else:
+            if self.min is None or self.max is None:
+                raise PydanticCustomError(
+                    "issue_kind",
+                    "an issue needs either options (categorical) or both min and max (numeric)",
+                )
+            if self.min > self.max:
+                raise PydanticCustomError(
+                    "issue_range",
+                    "min ({lo}) is above max ({hi})",
+                    {"lo": self.min, "hi": self.max},
+                )
+            step = self.step if self.step is not None else 1.0
+            if step <= 0:
+                raise PydanticCustomError("issue_step", "step must be positive")
+            span = (self.max - self.min) / step
+            if abs(span - round(span)) > 1e-7 * max(1.0, abs(span)):
+                raise PydanticCustomError(
+                    "issue_step",
+                    "step {step} does not divide the range {lo} to {hi}",
+                    {
+                        "step": format_number(step),
+                        "lo": format_number(self.min),
+                        "hi": format_number(self.max),
+                    },
+                )
+            if round(span) + 1 > 1_000_000:
+                raise PydanticCustomError(
+                    "issue_grid",
+                    "the range {lo} to {hi} in steps of {step} has more than 1,000,000 values; "
+                    "use a larger step",
+                    {
+                        "step": format_number(step),
+                        "lo": format_number(self.min),
+                        "hi": format_number(self.max),
+                    },
+                )
+            if isinstance(self.value, str):
+                raise PydanticCustomError(
+                    "value_type", "the value of a numeric issue must be a number, not text"
+                )
+            if self.value is not None and self.index_of(self.value) is None:
+                raise PydanticCustomError(
+                    "value_range",
+                    "value {value} is not on the issue's grid ({lo} to {hi} in steps of {step})",
+                    {
+                        "value": format_number(self.value),
+                        "step": format_number(step),
+                        "lo": format_number(self.min),
+                        "hi": format_number(self.max),
+                    },
+                )
+        if self.status != "open" and self.value is None:
+            raise PydanticCustomError(
+                "status_value",
+                "{article} {status} issue must carry the value on the table (set value)",
+                {"status": self.status, "article": "an" if self.status == "agreed" else "a"},
+            )
+        return self
+
+    # -- derived ------------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> Literal["categorical", "numeric"]:
+        """``categorical`` (options) or ``numeric`` (a range with a step)."""
+        return "categorical" if self.options is not None else "numeric"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.options is None
+
+    @property
+    def step_size(self) -> float:
+        return self.step if self.step is not None else 1.0
+
+    @property
+    def size(self) -> int:
+        """How many values the issue can take."""
+        if self.options is not None:
+            return len(self.options)
+        return int(round((self.max - self.min) / self.step_size)) + 1  # type: ignore[operator]
+
+    def grid(self) -> np.ndarray:
+        """Numeric issue: every value of the range, as floats (exact multiples of the step)."""
+        if self.options is not None:
+            raise TypeError(f"issue {self.name!r} is categorical")
+        return self.min + self.step_size * np.arange(self.size, dtype=float)  # type: ignore[operator]
+
+    def value_at(self, index: int) -> str | float:
+        """The option name or number at a position of the issue's grid."""
+        if self.options is not None:
+            return self.options[index]
+        x = self.min + self.step_size * index  # type: ignore[operator]
+        return float(round(x, 9)) if abs(x - round(x, 9)) < 1e-9 else x
+
+    def index_of(self, value: Any) -> int | None:
+        """Position of an option name or number in the issue's grid; None when it is not on it."""
+        if self.options is not None:
+            key = _scalar_before(value)
+            try:
+                return self.options.index(key)
+            except ValueError:
+                return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                return None
+        if not math.isfinite(value):
+            return None
+        k = (value - self.min) / self.step_size  # type: ignore[operator]
+        kr = round(k)
+        if abs(k - kr) > 1e-7 * max(1.0, abs(k)) or kr < 0 or kr >= self.size:
+            return None
+        return int(kr)
+
+    def display(self, value: Any) -> str:
+        """A value of this issue as text for people (unit included)."""
+        if value is None:
+            return "-"
+        if self.options is not None:
+            return str(value)
+        text = format_number(float(value))
+        return f"{text} {self.unit}".strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Preferences
+# --------------------------------------------------------------------------------------------
+
+
+class ValueShape(_Model):
+    """How much a party likes each point of a numeric issue's range (a value in [0, 1])."""
+
+    shape: Annotated[
+        Literal["increasing", "decreasing", "peak", "piecewise"],
+        Field(description="increasing, decreasing, peak (needs peak) or piecewise (needs points)."),
+    ]
+    peak: Annotated[float | None, Field(description="shape=peak: the best value.")] = None
+    points: Annotated[
+        list[tuple[float, float]] | None,
+        Field(description="shape=piecewise: [value, score] points, linear in between."),
+    ] = None
+
+    @model_validator(mode="after")
+    def _shape_rules(self) -> ValueShape:
+        if self.shape == "peak" and self.peak is None:
+            raise PydanticCustomError("shape_peak", "shape 'peak' needs a peak value")
+        if self.shape != "peak" and self.peak is not None:
+            raise PydanticCustomError("shape_peak", "peak is only used with shape 'peak'")
+        if self.shape == "piecewise":
+            if not self.points or len(self.points) < 2:
+                raise PydanticCustomError(
+                    "shape_points", "shape 'piecewise' needs at least two [value, score] points"
+                )
+            xs = [p[0] for p in self.points]
+            if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+                raise PydanticCustomError(
+                    "shape_points", "piecewise points must have strictly increasing values"
+                )
+            if any(p[1] < 0 for p in self.points):
+                raise PydanticCustomError("shape_points", "piecewise scores must be >= 0")
+        elif self.points is not None:
+            raise PydanticCustomError("shape_points", "points are only used with shape 'piecewise'")
+        return self
+
+    def evaluate(self, x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """Values in [0, 1] of the points ``x`` of a range ``lo``..``hi``."""
+        x = np.asarray(x, dtype=float)
+        width = hi - lo
+        if self.shape == "increasing":
+            return (x - lo) / width if width > 0 else np.ones_like(x)
+        if self.shape == "decreasing":
+            return (hi - x) / width if width > 0 else np.ones_like(x)
+        if self.shape == "peak":
+            p = float(self.peak)  # type: ignore[arg-type]
+            up = np.where(p > lo, (x - lo) / (p - lo if p > lo else 1.0), 1.0)
+            down = np.where(hi > p, (hi - x) / (hi - p if hi > p else 1.0), 1.0)
+            return np.clip(np.where(x <= p, up, down), 0.0, 1.0)
+        pts = np.asarray(self.points, dtype=float)
+        top = pts[:, 1].max()
+        ys = pts[:, 1] / top if top >= 1e-5 else np.zeros(len(pts))
+        return np.interp(x, pts[:, 0], ys)
+
+
+def _values_kind(v: Any) -> str:
+    if isinstance(v, ValueShape) or (isinstance(v, dict) and "shape" in v):
+        return "shape"
+    return "options"
+
+
+OptionScores = dict[OptionName, Estimate]
+ValueSpec = Annotated[
+    Annotated[OptionScores, Tag("options")] | Annotated[ValueShape, Tag("shape")],
+    Discriminator(_values_kind),
+]
+
+
+class Synergy(_Model):
+    """A bonus (or, negative, a penalty) in utility points when two options are chosen together."""
+
+    when: Annotated[
+        dict[str, str | float],
+        Field(description="Exactly two issue: option pairs that must both be chosen."),
+    ]
+    bonus: Annotated[float, Field(description="Utility points added (negative: a penalty).")]
+    description: str = ""
+
+    @field_validator("when")
+    @classmethod
+    def _two(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if len(v) != 2:
+            raise ValueError("a synergy names exactly two issues (issue: option pairs)")
+        return v
+
+
+class Preferences(_Model):
+    """A party's (estimated) interests: issue weights, option values, synergies."""
+
+    weights: Annotated[
+        dict[str, Estimate],
+        Field(description="Issue name -> relative importance (non-negative; divided by the sum)."),
+    ]
+    values: Annotated[
+        dict[str, ValueSpec],
+        Field(description="Issue name -> option scores (categorical) or a value shape (numeric)."),
+    ] = {}
+    synergies: Annotated[list[Synergy], Field(description="Pairwise bonuses/penalties.")] = []
+
+
+PackageDict = dict[str, str | float]
+
+
+class PackageRef(_Model):
+    """A utility level given as the utility of a package (e.g. "the offer we already hold")."""
+
+    package: Annotated[PackageDict, Field(description="One option or number for every issue.")]
+
+
+def _level_kind(v: Any) -> str:
+    if isinstance(v, PackageRef) or (isinstance(v, dict) and "package" in v):
+        return "package"
+    if isinstance(v, dict | list | tuple | Range):
+        return "range"
+    return "number"
+
+
+UtilityLevel = Annotated[
+    Annotated[float, Tag("number")]
+    | Annotated[Range, Tag("range")]
+    | Annotated[PackageRef, Tag("package")],
+    Discriminator(_level_kind),
+]
+
+
+class Party(_Model):
+    """A side of the table, with its (estimated) preferences and walk-away point."""
+
+    name: Annotated[str, Field(min_length=1, description="The party's name, unique.")]
+    description: str = ""
+    preferences: Preferences
+    reservation_value: Annotated[
+        UtilityLevel | None,
+        Field(
+            description="Walk-away point (BATNA) on the utility scale, or a package whose utility "
+            "sets it; a package below it is worse than no deal."
+        ),
+    ] = None
+    aspiration: Annotated[
+        UtilityLevel | None,
+        Field(description="What the party hopes for (framing only, not a hard limit)."),
+    ] = None
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints
+# --------------------------------------------------------------------------------------------
+
+
+class Interval(_Model):
+    """A numeric interval ``min``..``max`` (either end optional) used in conditions."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+ConditionValue = Annotated[
+    str | float | list[str | float] | Interval,
+    Field(description="An option/number, a list of them (any of), or {min, max} (numeric)."),
+]
+
+
+class _ConstraintBase(_Model):
+    name: Annotated[
+        str | None, Field(description="A short name used in explanations (optional).")
+    ] = None
+    party: Annotated[str | None, Field(description="The party whose limit this is (optional).")] = (
+        None
+    )
+    description: str = ""
+
+
+class AcceptableConstraint(_ConstraintBase):
+    """A party's acceptable option set or range on one issue."""
+
+    type: Literal["acceptable"] = "acceptable"
+    issue: str
+    options: Annotated[
+        list[str] | None, Field(description="Categorical: the acceptable options.")
+    ] = None
+    min: Annotated[float | None, Field(description="Numeric: lowest acceptable value.")] = None
+    max: Annotated[float | None, Field(description="Numeric: highest acceptable value.")] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("options"), list):
+            data = dict(data)
+            data["options"] = [_scalar_before(o) for o in data["options"]]
+        return data
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> AcceptableConstraint:
+        if self.options is None and self.min is None and self.max is None:
+            raise PydanticCustomError(
+                "acceptable_empty", "an acceptable constraint needs options, min or max"
+            )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("acceptable_range", "min is above max")
+        return self
+
+
+class ForbiddenConstraint(_ConstraintBase):
+    """A combination that cannot go together (all conditions true at once is not allowed)."""
+
+    type: Literal["forbidden"] = "forbidden"
+    combination: Annotated[
+        dict[str, ConditionValue],
+        Field(min_length=1, description="issue -> condition; together they are forbidden."),
+    ]
+
+
+class ImpliesConstraint(_ConstraintBase):
+    """If every ``when`` condition holds then every ``then`` condition must hold."""
+
+    type: Literal["implies"] = "implies"
+    when: Annotated[dict[str, ConditionValue], Field(min_length=1)]
+    then: Annotated[dict[str, ConditionValue], Field(min_length=1)]
+
+
+class LinearCost(_Model):
+    """Cost of a numeric issue: ``base + per_unit * value``."""
+
+    per_unit: float
+    base: float = 0.0
+
+
+def _cost_kind(v: Any) -> str:
+    if isinstance(v, LinearCost) or (isinstance(v, dict) and "per_unit" in v):
+        return "linear"
+    return "options"
+
+
+CostSpec = Annotated[
+    Annotated[dict[str, float], Tag("options")] | Annotated[LinearCost, Tag("linear")],
+    Discriminator(_cost_kind),
+]
+
+
+class BudgetConstraint(_ConstraintBase):
+    """A cost per option, summed over issues, must stay within ``limit``."""
+
+    type: Literal["budget"] = "budget"
+    costs: Annotated[
+        dict[str, CostSpec],
+        Field(
+            min_length=1,
+            description="issue -> {option: cost} (categorical) or {per_unit, base} (numeric).",
+        ),
+    ]
+    limit: Annotated[float, Field(description="The total cost may not exceed this.")]
+    unit: Annotated[str, Field(description="Currency or unit of the costs.")] = ""
+
+
+Constraint = Annotated[
+    AcceptableConstraint | ForbiddenConstraint | ImpliesConstraint | BudgetConstraint,
+    Field(discriminator="type"),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Negotiation log
+# --------------------------------------------------------------------------------------------
+
+
+class Offer(_Model):
+    """One offer or counter-offer in the negotiation log."""
+
+    date: Annotated[_dt.date, Field(description="When the offer was made (YYYY-MM-DD).")]
+    by: Annotated[str, Field(description="The party who made it.")]
+    package: Annotated[
+        PackageDict, Field(description="The terms offered (issue -> option or number).")
+    ] = {}
+    status_changes: Annotated[
+        dict[str, Status], Field(description="issue -> new status this round brought.")
+    ] = {}
+    note: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Problems (validation results)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: where (in the user's words), what, and how serious."""
+
+    location: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"location": self.location, "message": self.message, "severity": self.severity}
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario
+# --------------------------------------------------------------------------------------------
+
+
+def _condition_indices(issue: Issue, cond: Any) -> tuple[np.ndarray | None, str | None]:
+    """Grid positions of ``issue`` meeting a condition; (None, message) when it names nothing."""
+    if isinstance(cond, Interval):
+        if issue.options is not None:
+            return None, "a {min, max} condition needs a numeric issue"
+        g = issue.grid()
+        mask = np.ones(len(g), dtype=bool)
+        if cond.min is not None:
+            mask &= g >= cond.min - 1e-9
+        if cond.max is not None:
+            mask &= g <= cond.max + 1e-9
+        return np.flatnonzero(mask), None
+    items = cond if isinstance(cond, list) else [cond]
+    idx = []
+    for it in items:
+        k = issue.index_of(it)
+        if k is None:
+            what = "option" if issue.options is not None else "value"
+            shown = it if isinstance(it, str) else format_number(it)
+            return None, f"{what} {shown!r} is not a possible value of issue {issue.name!r}"
+        idx.append(k)
+    return np.array(sorted(set(idx)), dtype=int), None
+
+
+class Scenario(_Model):
+    """Everything about one negotiation: parties, issues, preferences, constraints, history."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"title": "Deal-structuring scenario"},
+    )
+
+    name: Annotated[str, Field(min_length=1, description="The negotiation's name.")]
+    description: str = ""
+    us: Annotated[
+        str | None, Field(description="Which party is us (default: the first party).")
+    ] = None
+    utility_scale: Annotated[
+        float, Field(gt=0, description="Utility of a party's best package (default 100).")
+    ] = 100.0
+    parties: Annotated[list[Party], Field(min_length=2, description="Two or more sides.")]
+    issues: Annotated[list[Issue], Field(min_length=1, description="The things to agree on.")]
+    constraints: Annotated[list[Constraint], Field(description="Hard rules.")] = []
+    history: Annotated[list[Offer], Field(description="The negotiation log, oldest first.")] = []
+    metadata: Annotated[
+        dict[str, Any], Field(description="Free-form notes kept with the scenario (e.g. source).")
+    ] = {}
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Scenario:
+        problems = [p for p in self.check() if p.severity == "error"]
+        if problems:
+            raise PydanticCustomError(
+                "scenario_rules",
+                "{summary}",
+                {
+                    "summary": "; ".join(str(p) for p in problems),
+                    "problems": [(p.location, p.message) for p in problems],
+                },
+            )
+        return self
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    @property
+    def issue_names(self) -> list[str]:
+        return [i.name for i in self.issues]
+
+    @property
+    def party_names(self) -> list[str]:
+        return [p.name for p in self.parties]
+
+    @property
+    def us_name(self) -> str:
+        """Our party's name (``us``, or the first party)."""
+        return self.us if self.us is not None else self.parties[0].name
+
+    def issue(self, name: str) -> Issue:
+        for i in self.issues:
+            if i.name == name:
+                return i
+        raise KeyError(f"no issue named {name!r}")
+
+    def party(self, name: str) -> Party:
+        for p in self.parties:
+            if p.name == name:
+                return p
+        raise KeyError(f"no party named {name!r}")
+
+    def issues_by_status(self) -> dict[str, list[Issue]]:
+        out: dict[str, list[Issue]] = {s: [] for s in STATUSES}
+        for i in self.issues:
+            out[i.status].append(i)
+        return out
+
+    def summary_line(self) -> str:
+        """One line: "4 issues, 2 parties, 2 agreed, 1 provisional, 1 open"."""
+        by = self.issues_by_status()
+        n_i, n_p = len(self.issues), len(self.parties)
+        return (
+            f"{n_i} issue{'s' if n_i != 1 else ''}, {n_p} parties, "
+            f"{len(by['agreed'])} agreed, {len(by['provisional'])} provisional, "
+            f"{len(by['open'])} open"
+        )
+
+    # -- packages -----------------------------------------------------------------------------
+
+    def reference(self) -> dict[str, str | float] | None:
+        """The deal on the table: every issue's value, or None ("no deal") if any is missing."""
+        if any(i.value is None for i in self.issues):
+            return None
+        return {i.name: i.value for i in self.issues}  # type: ignore[misc]
+
+    def encode(self, package: dict[str, Any]) -> np.ndarray:
+        """A package (issue -> option/number) as grid positions, one per issue."""
+        from optimizer.errors import PackageError
+
+        unknown = [k for k in package if k not in self.issue_names]
+        if unknown:
+            raise PackageError(f"package names unknown issue(s): {', '.join(map(repr, unknown))}")
+        out = np.empty(len(self.issues), dtype=np.int64)
+        for j, issue in enumerate(self.issues):
+            if issue.name not in package:
+                raise PackageError(f"package gives no value for issue {issue.name!r}")
+            k = issue.index_of(package[issue.name])
+            if k is None:
+                raise PackageError(
+                    f"{package[issue.name]!r} is not a possible value of issue {issue.name!r}"
+                )
+            out[j] = k
+        return out
+
+    def decode(self, index: np.ndarray | list[int]) -> dict[str, str | float]:
+        """Grid positions back to a package (issue -> option name / number)."""
+        return {i.name: i.value_at(int(k)) for i, k in zip(self.issues, index, strict=True)}
+
+    def utility(self, party: str, package: dict[str, Any]) -> float:
+        """A party's utility of one package (on the scenario's utility scale)."""
+        from optimizer.utility import UtilityTables
+
+        tables = UtilityTables.build(self)
+        return float(tables.evaluate(self.encode(package)[None, :])[0, tables.party_index(party)])
+
+    def utilities(self, packages: np.ndarray | list[dict[str, Any]]) -> np.ndarray:
+        """Every party's utility of many packages at once: an (n_packages, n_parties) array.
+
+        ``packages`` is a list of package dicts or an integer array of grid positions
+        (n_packages, n_issues)."""
+        from optimizer.utility import UtilityTables
+
+        if not isinstance(packages, np.ndarray):
+            packages = np.array([self.encode(p) for p in packages], dtype=np.int64).reshape(
+                -1, len(self.issues)
+            )
+        return UtilityTables.build(self).evaluate(packages)
+
+    def level(self, value: float | Range | PackageRef | None) -> float | None:
+        """A reservation value or aspiration as a utility number (point estimate)."""
+        if value is None:
+            return None
+        if isinstance(value, PackageRef):
+            raise TypeError("a package level needs a party; use party_level()")
+        return point(value)
+
+    def reservation(self, party: str) -> float | None:
+        """A party's walk-away utility (point estimate), or None when it has none."""
+        return self._party_level(party, self.party(party).reservation_value)
+
+    def aspiration_level(self, party: str) -> float | None:
+        """A party's aspiration utility (point estimate), or None."""
+        return self._party_level(party, self.party(party).aspiration)
+
+    def _party_level(self, party: str, value: Any) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, PackageRef):
+            return self.utility(party, value.package)
+        return point(value)
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def condition_indices(self, issue: str, cond: Any) -> np.ndarray:
+        """Grid positions of ``issue`` that meet a constraint condition."""
+        idx, msg = _condition_indices(self.issue(issue), cond)
+        if idx is None:
+            raise ValueError(msg)
+        return idx
+
+    def check(self) -> list[Problem]:
+        """Every cross-field problem (errors and warnings) with a location in the user's words."""
+        probs: list[Problem] = []
+
+        def err(loc: str, msg: str) -> None:
+            probs.append(Problem(loc, msg, "error"))
+
+        def warn(loc: str, msg: str) -> None:
+            probs.append(Problem(loc, msg, "warning"))
+
+        issues = {i.name: i for i in self.issues}
+        for what, names in (("issue", self.issue_names), ("party", self.party_names)):
+            for n, c in Counter(names).items():
+                if c > 1:
+                    err(
+                        f'{what} "{n}"',
+                        f"the name {n!r} is used by {c} {what}s; names must be unique",
+                    )
+        pnames = set(self.party_names)
+        if self.us is not None and self.us not in pnames:
+            err("us", f"{self.us!r} is not one of the parties ({', '.join(self.party_names)})")
+
+        def check_package(loc: str, pkg: dict[str, Any], complete: bool) -> None:
+            for k, v in pkg.items():
+                if k not in issues:
+                    err(loc, f"unknown issue {k!r}")
+                elif issues[k].index_of(v) is None:
+                    shown = v if isinstance(v, str) else format_number(v)
+                    err(f'{loc} > issue "{k}"', f"{shown!r} is not a possible value of {k!r}")
+            if complete:
+                missing = [n for n in issues if n not in pkg]
+                if missing:
+                    err(loc, f"the package gives no value for {', '.join(map(repr, missing))}")
+
+        def check_condition(loc: str, cond: dict[str, Any]) -> None:
+            for k, v in cond.items():
+                if k not in issues:
+                    err(loc, f"unknown issue {k!r}")
+                    continue
+                idx, msg = _condition_indices(issues[k], v)
+                if idx is None:
+                    err(f'{loc} > issue "{k}"', msg or "invalid condition")
+
+        for p in self.parties:
+            ploc = f'party "{p.name}"'
+            prefs = p.preferences
+            for k, w in prefs.weights.items():
+                if k not in issues:
+                    err(f"{ploc} > weights", f"unknown issue {k!r}")
+                lo = w.low if isinstance(w, Range) else w
+                if lo < 0:
+                    err(f'{ploc} > weights > "{k}"', "weights must be non-negative")
+            if all((point(w) or 0) <= 0 for w in prefs.weights.values()):
+                err(f"{ploc} > weights", "at least one issue needs a positive weight")
+            for k, spec in prefs.values.items():
+                vloc = f'{ploc} > values > "{k}"'
+                if k not in issues:
+                    err(f"{ploc} > values", f"unknown issue {k!r}")
+                    continue
+                issue = issues[k]
+                if isinstance(spec, ValueShape):
+                    if not issue.is_numeric:
+                        err(vloc, f"{k!r} is categorical: give a score per option, not a shape")
+                    elif spec.shape == "peak" and not (
+                        issue.min <= spec.peak <= issue.max  # type: ignore[operator]
+                    ):
+                        err(vloc, f"peak {format_number(spec.peak)} is outside the issue's range")
+                else:
+                    if issue.is_numeric:
+                        err(
+                            vloc,
+                            f"{k!r} is numeric: give a shape (increasing, decreasing, peak, piecewise)",
+                        )
+                        continue
+                    for opt, s in spec.items():
+                        if opt not in issue.options:  # type: ignore[operator]
+                            err(
+                                vloc,
+                                f"unknown option {opt!r} (options: {', '.join(issue.options)})",
+                            )  # type: ignore[arg-type]
+                        lo = s.low if isinstance(s, Range) else s
+                        if lo < 0:
+                            err(f'{vloc} > "{opt}"', "option scores must be non-negative")
+            for n, syn in enumerate(prefs.synergies):
+                check_condition(f"{ploc} > synergy {n + 1}", syn.when)
+            for field in ("reservation_value", "aspiration"):
+                lvl = getattr(p, field)
+                if isinstance(lvl, PackageRef):
+                    check_package(f"{ploc} > {field}", lvl.package, complete=True)
+
+        for n, c in enumerate(self.constraints):
+            cloc = f'constraint "{c.name}"' if c.name else f"constraint {n + 1} ({c.type})"
+            if c.party is not None and c.party not in pnames:
+                err(f"{cloc} > party", f"unknown party {c.party!r}")
+            if isinstance(c, AcceptableConstraint):
+                if c.issue not in issues:
+                    err(f"{cloc} > issue", f"unknown issue {c.issue!r}")
+                    continue
+                issue = issues[c.issue]
+                if issue.is_numeric and c.options is not None:
+                    err(cloc, f"{c.issue!r} is numeric: use min/max, not options")
+                if not issue.is_numeric:
+                    if c.min is not None or c.max is not None:
+                        err(cloc, f"{c.issue!r} is categorical: use options, not min/max")
+                    for o in c.options or []:
+                        if o not in issue.options:  # type: ignore[operator]
+                            err(f"{cloc} > options", f"unknown option {o!r} of {c.issue!r}")
+            elif isinstance(c, ForbiddenConstraint):
+                check_condition(f"{cloc} > combination", c.combination)
+            elif isinstance(c, ImpliesConstraint):
+                check_condition(f"{cloc} > when", c.when)
+                check_condition(f"{cloc} > then", c.then)
+            elif isinstance(c, BudgetConstraint):
+                for k, spec in c.costs.items():
+                    if k not in issues:
+                        err(f"{cloc} > costs", f"unknown issue {k!r}")
+                        continue
+                    issue = issues[k]
+                    if isinstance(spec, LinearCost) and not issue.is_numeric:
+                        err(
+                            f'{cloc} > costs > "{k}"',
+                            f"{k!r} is categorical: give a cost per option",
+                        )
+                    elif not isinstance(spec, LinearCost):
+                        if issue.is_numeric:
+                            err(
+                                f'{cloc} > costs > "{k}"',
+                                f"{k!r} is numeric: give per_unit (and base)",
+                            )
+                        else:
+                            for o in spec:
+                                if o not in issue.options:  # type: ignore[operator]
+                                    err(f'{cloc} > costs > "{k}"', f"unknown option {o!r}")
+
+        for n, offer in enumerate(self.history):
+            oloc = f"offer {n + 1} ({offer.date.isoformat()})"
+            if offer.by not in pnames:
+                err(f"{oloc} > by", f"unknown party {offer.by!r}")
+            check_package(f"{oloc} > package", offer.package, complete=False)
+            for k in offer.status_changes:
+                if k not in issues:
+                    err(f"{oloc} > status_changes", f"unknown issue {k!r}")
+
+        if any(p.severity == "error" for p in probs):
+            return probs
+
+        # Warnings need a consistent scenario (utilities can be computed).
+        from optimizer.utility import UtilityTables
+
+        tables = UtilityTables.build(self)
+        for j, p in enumerate(self.parties):
+            for field, label in (
+                ("reservation_value", "reservation value"),
+                ("aspiration", "aspiration"),
+            ):
+                lvl = getattr(p, field)
+                if lvl is None:
+                    continue
+                val = self._party_level(p.name, lvl)
+                best = tables.upper_bound(j)
+                if val is not None and val > best + TIE_TOL:
+                    warn(
+                        f'party "{p.name}" > {field}',
+                        f"{label} {format_number(round(val, 6))} is above the best utility "
+                        f"{format_number(round(best, 6))} any package can give {p.name}",
+                    )
+            missing = [i.name for i in self.issues if i.name not in p.preferences.weights]
+            if missing and len(missing) < len(self.issues):
+                warn(
+                    f'party "{p.name}" > weights',
+                    f"no weight for {', '.join(map(repr, missing))}: counted as 0",
+                )
+        return probs
+
+    def warnings(self) -> list[Problem]:
+        """Problems that do not invalidate the scenario but deserve a look."""
+        return [p for p in self.check() if p.severity == "warning"]
+
+    # -- files ----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Any) -> Scenario:
+        """Read a scenario from a YAML or JSON file (raises ScenarioFileError / ScenarioValidationError)."""
+        from optimizer.io import load_scenario
+
+        return load_scenario(path)
+
+    def save(self, path: str | Any, *, overwrite: bool = False) -> None:
+        """Write the scenario as YAML or JSON (by extension); refuses to replace a file unless asked."""
+        from optimizer.io import save_scenario
+
+        save_scenario(self, path, overwrite=overwrite)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data as in a scenario file (defaults left out)."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        """Validate plain data (as read from a file) into a scenario."""
+        from optimizer.io import scenario_from_data
+
+        return scenario_from_data(data)

@@ -1,0 +1,166 @@
+"""Result models: what the searches return (plain objects that serialise to the CLI's JSON).
+
+The JSON of ``improve`` and ``frontier`` is a public contract (DESIGN.md):
+``{"parties": [...], "exact": bool, "packages": [{"package": {...}, "utilities": {...}, ...}]}``
+with issue and option names exactly as in the scenario and integral numbers printed as integers.
+Extra keys are welcome; those may not change.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimizer.models import number_out
+
+
+class Termination(StrEnum):
+    """How a solve ended (as linopy's termination conditions)."""
+
+    optimal = "optimal"
+    infeasible = "infeasible"
+    time_limit = "time_limit"
+    unbounded = "unbounded"
+    not_solved = "not_solved"
+    error = "error"
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Change = Literal["kept", "changed", "reopened", "set"]
+"""Per issue, versus the reference: ``kept`` (same value), ``changed`` (an open issue moved),
+``reopened`` (a provisional issue moved), ``set`` (no value was on the table)."""
+
+
+class IssueChange(_Result):
+    """What a package does to one issue compared with the deal on the table."""
+
+    issue: str
+    status: Literal["open", "provisional", "agreed"]
+    reference: str | int | float | None = Field(description="Value on the table (None: none).")
+    value: str | int | float = Field(description="The package's value.")
+    change: Change
+
+
+class PackageResult(_Result):
+    """One package with each party's utility and gain and what it changes."""
+
+    package: dict[str, str | int | float]
+    utilities: dict[str, float]
+    gains: dict[str, float] | None = Field(
+        default=None, description="Utility minus the reference utility, per party."
+    )
+    changes: list[IssueChange] = []
+    reopened: list[str] = Field(default=[], description="Provisional issues this package reopens.")
+    concepts: list[str] = Field(
+        default=[],
+        description="Solution concepts this package is: utilitarian, egalitarian, nash, "
+        "kalai_smorodinsky.",
+    )
+    objective: float | None = Field(default=None, description="Objective value, when ranked.")
+    p_win_win: float | None = Field(
+        default=None, description="Probability (over the estimate ranges) that it is win-win."
+    )
+    acceptance: dict[str, float] | None = Field(
+        default=None, description="Per party: probability the package clears its walk-away."
+    )
+    extra: dict[str, Any] = Field(default={}, description="Further per-package details.")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json", exclude_none=True)
+        d["package"] = {k: _out(v) for k, v in self.package.items()}
+        if not d.get("extra"):
+            d.pop("extra", None)
+        return d
+
+
+class SolveStatus(_Result):
+    """How the searches behind a result ended."""
+
+    termination: Termination = Termination.optimal
+    solver: str = ""
+    message: str = ""
+    solves: int = Field(default=0, description="How many MILP solves were run.")
+    seconds: float = 0.0
+
+
+class ImproveResult(_Result):
+    """The best Pareto-improving packages over the reference deal, best first."""
+
+    scenario: str
+    parties: list[str]
+    objective: str
+    reference: dict[str, str | int | float] | None = Field(
+        description="The deal on the table; None means no deal (walk-away points are the base)."
+    )
+    reference_utilities: dict[str, float] = Field(
+        description="Each party's utility of the reference (or its reservation value / 0)."
+    )
+    packages: list[PackageResult] = []
+    exact: bool = True
+    status: SolveStatus = SolveStatus()
+    explanation: str | None = Field(
+        default=None, description="Why no (or fewer) Pareto-improving packages exist."
+    )
+    nash_method: str | None = Field(
+        default=None, description="How the Nash product was optimised (exact / bound)."
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json", exclude_none=True)
+        d["packages"] = [p.to_json_dict() for p in self.packages]
+        d["status"] = self.status.termination.value
+        d["solver"] = self.status.solver
+        if self.reference is not None:
+            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
+
+
+class FrontierResult(_Result):
+    """The Pareto frontier: every distinct non-dominated utility vector (one package each)."""
+
+    scenario: str
+    parties: list[str]
+    packages: list[PackageResult] = []
+    exact: bool = True
+    method: str = Field(default="", description="fast_path, epsilon_constraint, enumeration...")
+    status: SolveStatus = SolveStatus()
+    reference: dict[str, str | int | float] | None = None
+    reference_utilities: dict[str, float] = {}
+    reservation: dict[str, float | None] = {}
+    concepts: dict[str, int] = Field(
+        default={}, description="Solution concept -> index into packages."
+    )
+    explanation: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = self.model_dump(mode="json", exclude_none=True)
+        d["packages"] = [p.to_json_dict() for p in self.packages]
+        d["status"] = self.status.termination.value
+        d["solver"] = self.status.solver
+        if self.reference is not None:
+            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
+
+    def utility_matrix(self):
+        """The frontier as an (n_points, n_parties) numpy array."""
+        import numpy as np
+
+        return np.array([[p.utilities[n] for n in self.parties] for p in self.packages])
+
+
+def _out(v: Any) -> Any:
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return number_out(v)
+    return v
