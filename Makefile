@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE ?= examples/saas_renewal.yaml
 PORT ?= 8501
+LINT_PATHS := $(wildcard optimizer ui tests examples benchmarks)
 
 .PHONY: app test lint format venv clean bench
 
@@ -23,16 +24,16 @@ app: $(STAMP)
 	DEALOPT_SCENARIO=$(EXAMPLE) $(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(BIN)/ruff check optimizer ui tests examples benchmarks
-	$(BIN)/ruff format --check optimizer ui tests examples benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check optimizer ui tests examples benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
 
 format: $(STAMP)
-	$(BIN)/ruff format optimizer ui tests examples benchmarks
-	$(BIN)/ruff check --fix optimizer ui tests examples benchmarks
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_frontier.py
