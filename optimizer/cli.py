@@ -18,6 +18,10 @@ from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidation
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
     "optimizer.cli_validate",
+    "optimizer.cli_engine",
+    "optimizer.cli_genius",
+    "optimizer.cli_frontier",
+    "optimizer.cli_report",
 ]
 
 

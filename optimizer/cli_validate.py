@@ -1,10 +1,15 @@
-"""``dealopt validate FILE`` and ``dealopt schema``."""
+"""``dealopt validate FILE`` and ``dealopt schema``.
+
+``validate`` prints one summary line and exits 0 for a valid scenario (warnings go to stderr);
+otherwise ``cli.main`` prints every problem as ``location: message`` and exits 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,26 +18,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_validate)
     s = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     s.add_argument("-o", "--output", help="write to this file instead of printing")
+    s.add_argument("--force", action="store_true", help="replace the output file if it exists")
     s.set_defaults(handler=_schema)
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from optimizer.errors import DealoptError
     from optimizer.io import load_scenario
 
-    scenario = load_scenario(args.file)  # errors are printed by cli.main (exit 1)
+    try:
+        scenario = load_scenario(args.file)  # file/validation errors: printed by cli.main (exit 1)
+        warnings = scenario.warnings()
+    except DealoptError:
+        raise
+    except Exception as e:  # never a traceback for a user's file
+        print(f"{args.file}: could not be checked ({type(e).__name__}: {e})", file=sys.stderr)
+        return 1
     print(f"{args.file}: valid: {scenario.summary_line()}")
-    for w in scenario.warnings():
+    for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0
 
 
-def _schema(args: argparse.Namespace) -> int:
+def schema_text() -> str:
+    """The JSON Schema of scenario files as written to ``optimizer/scenario.schema.json``."""
     from optimizer.io import scenario_json_schema
 
-    text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = schema_text()
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        out = Path(args.output)
+        if out.exists() and not args.force:
+            print(f"{out}: exists; pass --force to replace it", file=sys.stderr)
+            return 1
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            print(f"{out}: cannot be written ({e.strerror or e})", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(text)
     return 0

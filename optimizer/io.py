@@ -1,15 +1,23 @@
 """Scenario files: safe YAML/JSON reading, located error messages, loss-free saving, the schema.
 
 Reading never runs code (``yaml.SafeLoader``, no tags), refuses YAML aliases (the "billion laughs"
-bomb), duplicate keys, binary data, files over 20 MB and nesting deeper than 64 levels; every
-problem becomes a ``ScenarioFileError`` or a ``ScenarioValidationError`` whose problems name the
-party, issue, option or constraint concerned in the user's own words.
+bomb), duplicate keys, binary data, files over 20 MB and nesting deeper than 64 levels. Names stay
+as written: a number used as an option name or a key keeps its text (``2.50`` is ``"2.50"``), and
+``yes``/``no``/dates are text (the format has no true/false or date-typed names).
+
+Validation reports every problem in one run: pydantic's field errors, and then (because pydantic
+skips the scenario-wide rules when a field fails) a lenient pass that checks the cross-references
+of every party, issue, constraint and offer that did validate on its own. Each problem is a
+``location: message`` line naming the party, issue, option or constraint in the user's words.
+Saving never replaces an existing file unless asked (``overwrite=True``).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +25,43 @@ import yaml
 from pydantic import ValidationError
 
 from optimizer.errors import ScenarioFileError, ScenarioValidationError
-from optimizer.models import Problem, Scenario
+from optimizer.models import Problem, Scenario, _is_name_like, format_number
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 64
 
-_SINGULAR = {
-    "parties": "party",
-    "issues": "issue",
-    "constraints": "constraint",
-    "history": "offer",
-    "synergies": "synergy",
-}
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class SourceInt(int):
+    """An integer read from a file, with the text the user wrote (``007``, ``2_000``)."""
+
+    source: str
+
+
+class SourceFloat(float):
+    """A number read from a file, with the text the user wrote (``2.50`` stays ``"2.50"``)."""
+
+    source: str
+
+
+def _source_number(cls: type, value: Any, text: str) -> Any:
+    obj = cls(value)
+    obj.source = text
+    return obj
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases and with duplicate-key detection."""
+    """SafeLoader without aliases, with duplicate-key detection and numbers that keep their text.
+
+    ``yes``/``no``/``on``/``off`` and dates stay text: the scenario format has no true/false
+    fields, and an option called ``yes`` or ``2025-01-06`` must keep its name."""
+
+    yaml_implicit_resolvers = {
+        ch: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
+        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -63,6 +92,26 @@ class _StrictLoader(yaml.SafeLoader):
                 pass
         return super().construct_mapping(node, deep=deep)
 
+    def construct_source_int(self, node):  # type: ignore[no-untyped-def]
+        return _source_number(SourceInt, super().construct_yaml_int(node), node.value)
+
+    def construct_source_float(self, node):  # type: ignore[no-untyped-def]
+        value = super().construct_yaml_float(node)
+        return _source_number(SourceFloat, value, node.value) if math.isfinite(value) else value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_source_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_source_float)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    return _source_number(SourceFloat, value, text) if math.isfinite(value) else value
+
+
+def _json_int(text: str) -> int:
+    return _source_number(SourceInt, int(text), text)
+
 
 def _depth(obj: Any, limit: int = MAX_DEPTH) -> int:
     """Nesting depth of plain data, stopping early past ``limit`` (iterative: no recursion)."""
@@ -89,7 +138,7 @@ def parse_text(text: str, *, fmt: str = "auto", source: str = "<text>") -> Any:
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
         if fmt == "json":
-            data = json.loads(text)
+            data = json.loads(text, parse_float=_json_float, parse_int=_json_int)
         else:
             data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
@@ -111,14 +160,60 @@ def parse_text(text: str, *, fmt: str = "auto", source: str = "<text>") -> Any:
         raise ScenarioFileError(f"{source}: not valid YAML{where}: {problem}") from None
     if _depth(data) > MAX_DEPTH:
         raise ScenarioFileError(f"{source}: nesting is too deep (more than {MAX_DEPTH} levels)")
+    data = _plain(data)
     if data is None:
         raise ScenarioFileError(f"{source}: the file holds no scenario (only comments or null)")
     if not isinstance(data, dict):
         raise ScenarioFileError(
             f"{source}: a scenario file must hold a mapping (name, parties, issues, ...), "
-            f"not a {type(data).__name__}"
+            f"not {_kind_of(data)}"
         )
     return data
+
+
+def _plain(data: Any, key: Any = None) -> Any:
+    """Parsed data with plain Python types (so it can be dumped again with ``yaml.safe_dump``).
+
+    A number written as an option name (in an ``options`` list, as the ``value`` of an issue with
+    options, or as a mapping key) becomes the text the user wrote; other numbers become plain
+    ``int``/``float``. Depth is bounded by the caller (MAX_DEPTH)."""
+    if isinstance(data, dict):
+        has_options = isinstance(data.get("options"), list)
+        return {
+            (_number_text(k) if _is_name_like(k) else k): (
+                _as_text(v) if k == "value" and has_options else _plain(v, k)
+            )
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        if key == "options":
+            return [_as_text(v) for v in data]
+        return [_plain(v) for v in data]
+    if isinstance(data, SourceInt):
+        return int(data)
+    if isinstance(data, SourceFloat):
+        return float(data)
+    return data
+
+
+def _as_text(v: Any) -> Any:
+    """A number read from a file as the text it was written as (other values unchanged)."""
+    if isinstance(v, SourceInt | SourceFloat):
+        return v.source
+    return _plain(v)
+
+
+def _kind_of(value: Any) -> str:
+    """What a parsed value is, in plain words."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def read_data(path: str | Path) -> Any:
@@ -155,118 +250,443 @@ def read_data(path: str | Path) -> Any:
 # Located messages
 # --------------------------------------------------------------------------------------------
 
+#: Mappings whose keys are names the user chose (issues, options), shown in quotes.
+_NAME_KEYED = {
+    "weights",
+    "values",
+    "costs",
+    "package",
+    "combination",
+    "when",
+    "then",
+    "status_changes",
+    "metadata",
+}
+#: What one entry of a list is called.
+_ITEM = {
+    "parties": "party",
+    "issues": "issue",
+    "constraints": "constraint",
+    "history": "offer",
+    "synergies": "synergy",
+    "options": "option",
+    "points": "point",
+}
+#: Tags of our discriminated unions (they appear in pydantic locs; never in the user's file).
+_TAGS = {
+    "number",
+    "range",
+    "options",
+    "shape",
+    "package",
+    "linear",
+    "acceptable",
+    "forbidden",
+    "implies",
+    "budget",
+}
+#: Members of plain unions, as a person would say what was expected.
+_KINDS = {
+    "str": "text",
+    "float": "a number",
+    "int": "a number",
+    "Interval": "a {min, max} range",
+    "none": "empty",
+}
 
-def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[list[str], Any]:
-    """Turn a pydantic loc into words ('party "Acme" > preferences > weights > "price"')."""
+
+def _union_member(seg: str) -> str | None:
+    """The plain-union member a loc segment names ('str', 'list[...]'), or None."""
+    if seg in _KINDS:
+        return seg
+    if seg.startswith(("list[", "tuple[")):
+        return "list"
+    if "[" in seg:
+        return "other"
+    return None
+
+
+def _walk(data: Any, loc: tuple[Any, ...]) -> tuple[list[str], int | None, str | None, Any]:
+    """A pydantic loc in the user's words.
+
+    Returns the parts ('party "Acme"', 'weights', '"price"'), how many parts come before the first
+    plain-union member (None when there is none), that member, and the data found there."""
     parts: list[str] = []
     cur = data
-    parent_key: Any = None
+    names = False  # the keys of ``cur`` are user names (quote them)
+    parent: Any = None  # the key (or list name) ``cur`` was reached by
+    grand: Any = None  # the key before that
+    expect_tag = False  # ``cur`` is a tagged union: pydantic puts the tag next in the loc
+    union_at: int | None = None
+    member: str | None = None
+    found = data
+    pending: str | None = None  # a list key left out because its entries name themselves
     for seg in loc:
-        if isinstance(cur, list) and isinstance(seg, int) and 0 <= seg < len(cur):
-            item = cur[seg]
-            singular = _SINGULAR.get(str(parent_key), "item")
+        if expect_tag and isinstance(seg, str) and seg in _TAGS:
+            expect_tag = False
+            continue
+        expect_tag = False
+        if isinstance(cur, list) and isinstance(seg, int):
+            item = cur[seg] if 0 <= seg < len(cur) else None
+            singular = _ITEM.get(str(parent), "item")
             name = item.get("name") if isinstance(item, dict) else None
-            if singular == "offer" and isinstance(item, dict) and "date" in item:
+            if singular == "offer" and isinstance(item, dict) and item.get("date") is not None:
                 parts.append(f"offer {seg + 1} ({item.get('date')})")
-            elif isinstance(name, str) and name:
+            elif singular in ("party", "issue", "constraint") and isinstance(name, str) and name:
                 parts.append(f'{singular} "{name}"')
+            elif singular == "constraint" and isinstance(item, dict) and item.get("type") in _TAGS:
+                parts.append(f"constraint {seg + 1} ({item['type']})")  # as Scenario.check says
             else:
                 parts.append(f"{singular} {seg + 1}")
-            cur, parent_key = item, None
-        elif isinstance(cur, dict) and seg in cur:
-            if seg in _SINGULAR and isinstance(cur[seg], list) and parent_key is None:
-                # 'parties' is implied by the next part ('party "Acme"').
-                cur, parent_key = cur[seg], seg
-                continue
-            if parent_key in (
-                "weights",
-                "values",
-                "costs",
-                "package",
-                "combination",
-                "when",
-                "then",
-                "status_changes",
-            ) or (
-                isinstance(cur, dict) and parent_key not in (None,) and not str(seg).isidentifier()
-            ):
+            expect_tag = parent == "constraints"
+            cur, grand, parent, names, pending = item, parent, None, False, None
+            found = cur
+            continue
+        if isinstance(cur, dict) and seg in cur:
+            child = cur[seg]
+            if names:
                 parts.append(f'"{seg}"')
+                keyed = {"shape", "per_unit"} & set(child) if isinstance(child, dict) else set()
+                next_names = parent in ("values", "costs") and isinstance(child, dict) and not keyed
+                # weights/values/costs entries and option scores are tagged unions
+                expect_tag = parent in ("weights", "values", "costs") or grand == "values"
             else:
-                parts.append(str(seg))
-            cur, parent_key = cur[seg], seg
-        elif isinstance(cur, list | tuple) and isinstance(seg, int):
-            parts.append(f"item {seg + 1}")
-            cur, parent_key = None, None
-        else:
-            # A union tag ('number', 'range', 'function-after[...]') or a key not in the data.
-            if isinstance(seg, str) and (
-                seg in ("number", "range", "options", "shape", "package", "linear")
-                or "[" in seg
-                or seg in ("acceptable", "forbidden", "implies", "budget")
-            ):
+                if seg in _ITEM and isinstance(child, list):
+                    pending = str(seg)
+                elif seg != "preferences":
+                    parts.append(str(seg))
+                next_names = seg in _NAME_KEYED
+                expect_tag = seg in ("reservation_value", "aspiration")
+            cur, grand, parent, names = child, parent, seg, next_names
+            found = cur
+            continue
+        if isinstance(seg, str):
+            m = _union_member(seg)
+            if m is not None:
+                if union_at is None:
+                    union_at, member = len(parts) + (1 if pending else 0), m
+                    if pending:
+                        parts.append(pending)
+                        pending = None
                 continue
-            parts.append(str(seg))
-            cur, parent_key = None, seg
-    return parts, cur
+        parts.append(f'"{seg}"' if names else str(seg))
+        cur, grand, parent, names, pending = None, parent, seg, False, None
+    if pending:
+        parts.append(pending)  # the error is about the list itself ('parties: needs 2 items')
+    return parts, union_at, member, found
+
+
+def _describe(value: Any) -> str:
+    """A short description of a value for 'got ...' messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+    if isinstance(value, int | float):
+        return getattr(value, "source", None) or repr(value)
+    return type(value).__name__
+
+
+def _all_field_names() -> list[str]:
+    """Every key of the scenario format (for 'did you mean' hints)."""
+    from pydantic import BaseModel
+
+    import optimizer.models as m
+
+    out: set[str] = set()
+    for obj in vars(m).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+            out.update(obj.model_fields)
+    return sorted(out)
 
 
 def _message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     msg = err.get("msg", "invalid")
-    if kind == "extra_forbidden":
-        return "unknown key (not part of the scenario format; check the spelling)"
+    got = err.get("input")
     if kind == "missing":
         return "required but missing"
-    if kind in ("finite_number",):
+    if kind == "finite_number":
         return "must be a finite number (NaN and infinity are not allowed)"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         return f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags', '')}"
+    if kind == "union_tag_not_found":
+        return "needs a type: acceptable, forbidden, implies or budget"
     if kind == "value_error" and msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
-    if kind in ("float_parsing", "float_type") and isinstance(err.get("input"), str):
-        return f"must be a number, not text ({err['input']!r})"
-    if kind == "bool_type" or (kind == "string_type" and isinstance(err.get("input"), bool)):
-        return f"{msg} (got {err.get('input')!r})"
-    return msg
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        if isinstance(got, str):
+            return f"must be a number, not text ({_describe(got)})"
+        return f"must be a number, not {_describe(got)}"
+    if kind == "string_type":
+        return f"must be text, not {_describe(got)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping (key: value), not {_describe(got)}"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list, not {_describe(got)}"
+    if kind == "literal_error":
+        return f"{msg[0].lower()}{msg[1:]} (got {_describe(got)})"
+    if kind == "too_short":
+        n = err.get("ctx", {}).get("min_length", 1)
+        what = "entries" if isinstance(got, dict) else "items"
+        if n == 1:
+            what = what[:-3] + "y" if what == "entries" else "item"
+        return f"needs at least {n} {what}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "greater_than":
+        gt = err.get("ctx", {}).get("gt", 0)
+        return f"must be greater than {format_number(gt) if isinstance(gt, int | float) else gt}"
+    if kind == "too_long":
+        return msg[0].lower() + msg[1:]
+    if kind.startswith("date"):
+        return f"must be a date written YYYY-MM-DD, not {_describe(got)}"
+    return msg[0].lower() + msg[1:] if msg else "invalid"
 
 
 def problems_from_validation_error(exc: ValidationError, data: Any) -> list[Problem]:
     """Every pydantic error as a located Problem in the user's words."""
+    import difflib
+
     out: list[Problem] = []
+    unions: dict[str, tuple[list[str], Any]] = {}
+    fields = None
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
         if err.get("type") == "scenario_rules":
             for where, message in err.get("ctx", {}).get("problems", []):
                 out.append(Problem(where, message))
             continue
-        parts, _ = _walk(data, loc)
-        if err.get("type") == "extra_forbidden" and parts:
-            parts[-1] = f"{parts[-1].strip(chr(34))!r}"
-        location = " > ".join(parts) if parts else "scenario"
+        parts, union_at, member, found = _walk(data, loc)
+        kind = err.get("type")
+        if union_at is not None and member in ("str", "float", "int", "list", "Interval", "none"):
+            where = " > ".join(parts[:union_at]) or "scenario"
+            kinds, _ = unions.setdefault(where, ([], found))
+            label = "a list of them" if member == "list" else _KINDS.get(member, member)
+            if label not in kinds:
+                kinds.append(label)
+            if where not in [p.location for p in out]:
+                out.append(Problem(where, "", code="union"))
+            continue
+        if kind in ("extra_forbidden", "missing") and parts:
+            key = parts.pop().strip('"')
+            location = " > ".join(parts) or "scenario"
+            if kind == "missing":
+                out.append(Problem(location, f"missing required key {key!r}"))
+                continue
+            fields = fields or _all_field_names()
+            near = difflib.get_close_matches(key, fields, n=1, cutoff=0.75)
+            hint = f"; did you mean {near[0]!r}?" if near else " (not part of the scenario format)"
+            out.append(Problem(location, f"unknown key {key!r}{hint}"))
+            continue
+        location = " > ".join(parts) or "scenario"
         out.append(Problem(location, _message(err)))
+    # Plain unions: one message per place listing what would have been accepted.
+    done = []
+    for p in out:
+        if p.code == "union":
+            kinds, found = unions[p.location]
+            expected = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+            done.append(Problem(p.location, f"must be {expected}, not {_describe(found)}"))
+        else:
+            done.append(p)
     # One message per place: unions can repeat the same complaint.
     seen: set[tuple[str, str]] = set()
     unique = []
-    for p in out:
+    for p in done:
         if (p.location, p.message) not in seen:
             seen.add((p.location, p.message))
             unique.append(p)
     return unique
 
 
-def _reject_non_finite(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
-    bad = []
-    stack = [(data, path)]
-    while stack:
-        cur, p = stack.pop()
-        if isinstance(cur, float) and not math.isfinite(cur):
-            bad.append((p, "must be a finite number (NaN and infinity are not allowed)"))
-        elif isinstance(cur, dict):
-            stack.extend((v, (*p, k)) for k, v in cur.items())
-        elif isinstance(cur, list):
-            stack.extend((v, (*p, i)) for i, v in enumerate(cur))
-    return bad
+# --------------------------------------------------------------------------------------------
+# Validation: strict first, then a lenient pass so every problem shows up in one run
+# --------------------------------------------------------------------------------------------
+
+
+def _text_keys(data: Any) -> Any:
+    """Numbers used as mapping keys become the text the user wrote (``{2000: 5}``)."""
+    if isinstance(data, dict):
+        return {
+            (_number_text(k) if _is_name_like(k) else k): (_text_keys(v)) for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_text_keys(v) for v in data]
+    return data
+
+
+def _number_text(x: Any) -> str:
+    """A number (or date) key as text: what the user wrote when the file tells us."""
+    if isinstance(x, _dt.date):
+        return x.isoformat()
+    source = getattr(x, "source", None)
+    return source if isinstance(source, str) else str(x)
+
+
+def _existing_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The longest prefix of ``loc`` that exists in ``data`` (union tags skipped)."""
+    path: list[Any] = []
+    cur = data
+    for seg in loc:
+        in_dict = isinstance(cur, dict) and seg in cur
+        if in_dict or (isinstance(cur, list) and isinstance(seg, int) and 0 <= seg < len(cur)):
+            path.append(seg)
+            cur = cur[seg]
+        elif isinstance(seg, str) and (seg in _TAGS or _union_member(seg) is not None):
+            continue
+        else:
+            break
+    return tuple(path)
+
+
+def _party_cut(path: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Where to cut a failing part of a party: the whole weight/value entry, synergy or level."""
+    if (
+        len(path) >= 3
+        and path[0] == "preferences"
+        and path[1] in ("weights", "values", "synergies")
+    ):
+        return path[:3]
+    if len(path) >= 2 and path[0] == "preferences":
+        return path[:2]
+    return path[:1]
+
+
+def _without(data: Any, path: tuple[Any, ...]) -> Any:
+    """A copy of ``data`` with the entry at ``path`` removed."""
+    if not path:
+        return data
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict):
+        if not rest:
+            return {k: v for k, v in data.items() if k != head}
+        return {k: (_without(v, rest) if k == head else v) for k, v in data.items()}
+    if isinstance(data, list):
+        if not rest:
+            return [v for i, v in enumerate(data) if i != head]
+        return [(_without(v, rest) if i == head else v) for i, v in enumerate(data)]
+    return data
+
+
+def _lenient_party(raw: Any) -> Any:
+    """Validate a party, dropping the weights/values/levels that fail (None if nothing is left)."""
+    from optimizer.models import Party
+
+    cur = raw
+    for _ in range(20):
+        try:
+            return Party.model_validate(cur)
+        except ValidationError as e:
+            cuts = {_party_cut(_existing_path(cur, tuple(x["loc"]))) for x in e.errors()}
+            if () in cuts or not isinstance(cur, dict):
+                return None
+            # Remove deepest first so list positions stay right.
+            for cut in sorted(
+                cuts, key=lambda c: (len(c), c[-1] if isinstance(c[-1], int) else -1), reverse=True
+            ):
+                cur = _without(cur, cut)
+    return None
+
+
+def _lenient_problems(data: dict[str, Any], field_problems: list[Problem]) -> list[Problem]:
+    """Cross-field problems of the parts that did validate (with field-level errors present).
+
+    Each party, issue, constraint and offer is validated on its own; a party keeps its valid
+    weights and values. The scenario's rules then run on what is left, leaving out complaints
+    about names whose own definition already failed."""
+    from pydantic import TypeAdapter
+
+    from optimizer.models import Constraint, Issue, Offer
+
+    def entries(key: str) -> list[Any]:
+        v = data.get(key)
+        return v if isinstance(v, list) else []
+
+    def try_one(adapter: Any, raw: Any) -> Any:
+        try:
+            return adapter.validate_python(raw)
+        except ValidationError:
+            return None
+
+    parties, issues, bad_party, bad_issue = [], [], set(), set()
+    for raw in entries("parties"):
+        party = _lenient_party(raw)
+        if party is not None:
+            parties.append(party)
+        elif isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            bad_party.add(raw["name"])
+    issue_adapter = TypeAdapter(Issue)
+    for raw in entries("issues"):
+        issue = try_one(issue_adapter, raw)
+        if issue is not None:
+            issues.append(issue)
+        elif isinstance(raw, dict) and isinstance(raw.get("name"), str | int | float):
+            bad_issue.add(
+                _number_text(raw["name"]) if not isinstance(raw["name"], str) else raw["name"]
+            )
+    constraint_adapter = TypeAdapter(Constraint)
+    constraints = [
+        c for c in (try_one(constraint_adapter, r) for r in entries("constraints")) if c is not None
+    ]
+    offer_adapter = TypeAdapter(Offer)
+    history = [o for o in (try_one(offer_adapter, r) for r in entries("history")) if o is not None]
+    us = data.get("us") if isinstance(data.get("us"), str) else None
+    partial = Scenario.model_construct(
+        name=str(data.get("name") or "scenario"),
+        description="",
+        us=us,
+        utility_scale=100.0,
+        parties=parties,
+        issues=issues,
+        constraints=constraints,
+        history=history,
+        metadata={},
+    )
+    try:
+        found = [p for p in partial.check() if p.severity == "error"]
+    except Exception:  # a partial scenario can break assumptions; the field errors still stand
+        found = []
+    failed = [p.location for p in field_problems]
+    out: list[Problem] = []
+    for p in found:
+        if p.code == "duplicate_name":
+            continue  # counted on the raw data below
+        if p.code == "unknown_issue" and p.refers_to in bad_issue:
+            continue
+        if p.code == "unknown_party" and p.refers_to in bad_party:
+            continue
+        inside = any(p.location == f or p.location.startswith(f + " > ") for f in failed)
+        around = p.code == "no_positive_weight" and any(
+            f.startswith(p.location + " > ") for f in failed
+        )
+        if inside or around:
+            continue
+        out.append(p)
+    for key, what, plural in (("issues", "issue", "issues"), ("parties", "party", "parties")):
+        names = [
+            r["name"]
+            for r in entries(key)
+            if isinstance(r, dict) and isinstance(r.get("name"), str)
+        ]
+        for n, c in Counter(names).items():
+            if c > 1:
+                out.append(
+                    Problem(
+                        f'{what} "{n}"',
+                        f"the name {n!r} is used by {c} {plural}; names must be unique",
+                        code="duplicate_name",
+                        refers_to=n,
+                    )
+                )
+    return out
 
 
 def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
@@ -275,19 +695,41 @@ def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
         raise ScenarioValidationError(
             [Problem("scenario", f"must be a mapping, not {type(data).__name__}")], source
         )
-    non_string_keys = [k for k in _all_keys(data) if not isinstance(k, str)]
-    if non_string_keys:
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioValidationError(
+            [Problem("scenario", f"nesting is too deep (more than {MAX_DEPTH} levels)")], source
+        )
+    data = _text_keys(data)
+    odd_keys = [k for k in _all_keys(data) if not isinstance(k, str)]
+    if odd_keys:
         raise ScenarioValidationError(
             [
-                Problem("scenario", f"keys must be text; found {k!r} ({type(k).__name__})")
-                for k in non_string_keys[:5]
+                Problem("scenario", f"keys must be text; found {_describe(k)} ({type(k).__name__})")
+                for k in odd_keys[:5]
             ],
             source,
         )
+    flagged = _flag_problems(data)  # true/false: the format has no yes/no fields
+    flags = [p for _, p in flagged]
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        problems = problems_from_validation_error(e, data)
+        unknown = [
+            _existing_path(data, tuple(x["loc"]))
+            for x in e.errors()
+            if x.get("type") == "extra_forbidden"
+        ]
+        flags = [p for path, p in flagged if not any(path[: len(u)] == u for u in unknown)]
+        problems = flags + [
+            p for p in problems_from_validation_error(e, data) if p.location not in _locs(flags)
+        ]
+        field_level = any(x.get("type") != "scenario_rules" for x in e.errors())
+        if field_level:
+            try:
+                extra = _lenient_problems(data, problems)
+            except Exception:  # the lenient pass is a bonus; the field errors still stand
+                extra = []
+            problems += [p for p in extra if p not in problems]
         if not problems:  # pragma: no cover - defensive
             problems = [Problem("scenario", str(e))]
         raise ScenarioValidationError(problems, source) from None
@@ -295,6 +737,32 @@ def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
         raise ScenarioValidationError(
             [Problem("scenario", "nesting is too deep to validate")], source
         ) from None
+    if flags:
+        raise ScenarioValidationError(flags, source)
+    return scenario
+
+
+def _locs(problems: list[Problem]) -> set[str]:
+    return {p.location for p in problems}
+
+
+def _flag_problems(data: Any) -> list[tuple[tuple[Any, ...], Problem]]:
+    """JSON true/false anywhere (pydantic would read them as 1 and 0), with their paths."""
+    out = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        cur, path = stack.pop()
+        if isinstance(cur, bool):
+            parts = _walk(data, path)[0]
+            where = " > ".join(parts) or "scenario"
+            out.append((path, Problem(where, f"must be a number or text, not {_describe(cur)}")))
+        elif isinstance(cur, dict):
+            if path and path[-1] == "metadata" and len(path) == 1:
+                continue  # free-form notes may hold anything
+            stack.extend((v, (*path, k)) for k, v in reversed(list(cur.items())))
+        elif isinstance(cur, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(cur))))
+    return out
 
 
 def _all_keys(data: Any) -> list[Any]:
@@ -363,17 +831,31 @@ def dumps_scenario(scenario: Scenario, fmt: str = "yaml") -> str:
 def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> None:
     """Write YAML (.yaml/.yml) or JSON (.json); never replaces a file unless ``overwrite``."""
     p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it")
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
-    p.write_text(dumps_scenario(scenario, fmt), encoding="utf-8")
+    text = dumps_scenario(scenario, fmt)
+    try:
+        # "x" creates the file only if it does not exist (no race with another writer).
+        with open(p, "w" if overwrite else "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it") from None
 
 
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, generated from the models."""
-    schema = Scenario.model_json_schema()
+    schema = _any_of(Scenario.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def _any_of(node: Any) -> Any:
+    """pydantic writes our tagged unions as ``oneOf``; a cost ``{per_unit: 3}`` fits both of its
+    branches, so editors would reject it. ``anyOf`` says what the models accept."""
+    if isinstance(node, dict):
+        return {("anyOf" if k == "oneOf" else k): _any_of(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_any_of(v) for v in node]
+    return node
 
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")

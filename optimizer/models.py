@@ -23,6 +23,10 @@ How utilities are scaled (so that parties can be compared)
 * **Reservation values** and **aspirations** are on that same utility scale (or given as a package,
   whose utility then sets them).
 
+Option names are text. A number written as an option (``options: [2000, 0.6]``) becomes its text
+(``"2000"``, ``"0.6"``), and a number in a package or condition names the option that spells it;
+numeric issues hold numbers, and integral values come out as ``5``, not ``5.0``.
+
 Any estimated number about a party (a weight, an option score, a reservation value) may be given as
 a range ``{low, likely, high}`` (or ``[low, likely, high]``) instead of one number; the point
 estimate everywhere in the deterministic engine is ``likely``.
@@ -34,6 +38,7 @@ import datetime as _dt
 import math
 from collections import Counter
 from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -43,6 +48,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -85,13 +91,30 @@ class Range(_Model):
             return {"low": data[0], "likely": data[1], "high": data[2]}
         return data
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """Files may also give a range as a list ``[low, likely, high]``."""
+        obj = handler(core_schema)
+        as_list = {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 3,
+            "maxItems": 3,
+            "description": "[low, likely, high]",
+        }
+        return {"anyOf": [obj, as_list]}
+
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if not (self.low <= self.likely <= self.high):
             raise PydanticCustomError(
                 "range_order",
                 "range must satisfy low <= likely <= high (got {low} / {likely} / {high})",
-                {"low": self.low, "likely": self.likely, "high": self.high},
+                {
+                    "low": format_number(self.low),
+                    "likely": format_number(self.likely),
+                    "high": format_number(self.high),
+                },
             )
         return self
 
@@ -122,14 +145,41 @@ def is_uncertain(value: float | Range | None) -> bool:
 
 
 def _scalar_before(v: Any) -> Any:
-    """Option names are strings; a YAML number in an option list is kept as its text."""
+    """Option names are strings; a number in an option list is kept as its text.
+
+    Numbers read from a file carry the text the user wrote (``source``, see ``optimizer.io``), so
+    ``2.50`` stays ``"2.50"``; numbers built in code become ``str(n)`` (``2000``, ``0.6``)."""
     if isinstance(v, bool):
         return v  # rejected later with a clear type message
-    if isinstance(v, int | float) and not isinstance(v, bool):
+    if isinstance(v, int | float):
         if isinstance(v, float) and not math.isfinite(v):
             return v
-        return str(v)
+        source = getattr(v, "source", None)
+        return source if isinstance(source, str) else str(v)
+    if isinstance(v, _dt.date):
+        return v.isoformat()
     return v
+
+
+def _name_keys(d: Any) -> Any:
+    """A mapping whose keys are names: numeric keys become their text (YAML ``{2000: 5}``)."""
+    if isinstance(d, dict) and any(_is_name_like(k) for k in d):
+        return {_scalar_before(k) if _is_name_like(k) else k: v for k, v in d.items()}
+    return d
+
+
+def _is_name_like(k: Any) -> bool:
+    """A mapping key that is not text but reads as a name (a number or a date)."""
+    return isinstance(k, int | float | _dt.date) and not isinstance(k, bool)
+
+
+def _as_number(text: str) -> float | None:
+    """The number an option name spells ("2000", "0.6"), or None."""
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
 
 
 def format_number(x: float) -> str:
@@ -137,6 +187,11 @@ def format_number(x: float) -> str:
     if float(x).is_integer():
         return str(int(x))
     return f"{x:.10g}"
+
+
+def _plain(v: Any) -> Any:
+    """An option name as is; a number as ``number_out`` gives it."""
+    return number_out(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
 def number_out(x: float) -> int | float:
@@ -150,6 +205,13 @@ def number_out(x: float) -> int | float:
 
 OptionName = Annotated[str, Field(min_length=1)]
 
+OptionItem = Annotated[
+    str,
+    Field(min_length=1),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}),
+]
+"""An option name in a list; files may write it as a number (``2000``), kept as its text."""
+
 
 class Issue(_Model):
     """A thing to agree on: categorical (``options``) or numeric (``min``/``max``/``step``)."""
@@ -157,7 +219,7 @@ class Issue(_Model):
     name: Annotated[str, Field(min_length=1, description="The issue's name, unique.")]
     description: Annotated[str, Field(description="What the issue is about.")] = ""
     options: Annotated[
-        list[OptionName] | None,
+        list[OptionItem] | None,
         Field(description="Categorical issue: the possible options, in display order."),
     ] = None
     min: Annotated[float | None, Field(description="Numeric issue: lowest value.")] = None
@@ -183,6 +245,8 @@ class Issue(_Model):
     def _coerce(cls, data: Any) -> Any:
         if isinstance(data, dict):
             data = dict(data)
+            if "name" in data:
+                data["name"] = _scalar_before(data["name"])
             if isinstance(data.get("options"), list):
                 data["options"] = [_scalar_before(o) for o in data["options"]]
                 if "value" in data:
@@ -219,8 +283,8 @@ class Issue(_Model):
             if self.value is not None and self.value not in self.options:
                 raise PydanticCustomError(
                     "unknown_value",
-                    "value {value!r} is not one of the options ({options})",
-                    {"value": self.value, "options": ", ".join(self.options)},
+                    "value {value} is not one of the options ({options})",
+                    {"value": repr(self.value), "options": ", ".join(self.options)},
                 )
         else:
             if self.min is None or self.max is None:
@@ -231,8 +295,8 @@ class Issue(_Model):
             if self.min > self.max:
                 raise PydanticCustomError(
                     "issue_range",
-                    "min ({lo}) is above max ({hi})",
-                    {"lo": self.min, "hi": self.max},
+                    "min {lo} is above max {hi}",
+                    {"lo": format_number(self.min), "hi": format_number(self.max)},
                 )
             step = self.step if self.step is not None else 1.0
             if step <= 0:
@@ -321,10 +385,13 @@ class Issue(_Model):
         """Position of an option name or number in the issue's grid; None when it is not on it."""
         if self.options is not None:
             key = _scalar_before(value)
-            try:
+            if key in self.options:
                 return self.options.index(key)
-            except ValueError:
-                return None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # 2000.0 (a number in a package or condition) names the option "2000".
+                hits = [k for k, o in enumerate(self.options) if _as_number(o) == float(value)]
+                return hits[0] if len(hits) == 1 else None
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             try:
                 value = float(value)
@@ -430,6 +497,11 @@ class Synergy(_Model):
     bonus: Annotated[float, Field(description="Utility points added (negative: a penalty).")]
     description: str = ""
 
+    @field_validator("when", mode="before")
+    @classmethod
+    def _when_names(cls, v: Any) -> Any:
+        return _name_keys(v)
+
     @field_validator("when")
     @classmethod
     def _two(cls, v: dict[str, Any]) -> dict[str, Any]:
@@ -451,6 +523,17 @@ class Preferences(_Model):
     ] = {}
     synergies: Annotated[list[Synergy], Field(description="Pairwise bonuses/penalties.")] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "weights" in data:
+                data["weights"] = _name_keys(data["weights"])
+            if isinstance(data.get("values"), dict):
+                data["values"] = {k: _name_keys(v) for k, v in _name_keys(data["values"]).items()}
+        return data
+
 
 PackageDict = dict[str, str | float]
 
@@ -459,6 +542,11 @@ class PackageRef(_Model):
     """A utility level given as the utility of a package (e.g. "the offer we already hold")."""
 
     package: Annotated[PackageDict, Field(description="One option or number for every issue.")]
+
+    @field_validator("package", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return _name_keys(v)
 
 
 def _level_kind(v: Any) -> str:
@@ -483,6 +571,7 @@ class Party(_Model):
     name: Annotated[str, Field(min_length=1, description="The party's name, unique.")]
     description: str = ""
     preferences: Preferences
+
     reservation_value: Annotated[
         UtilityLevel | None,
         Field(
@@ -494,6 +583,19 @@ class Party(_Model):
         UtilityLevel | None,
         Field(description="What the party hopes for (framing only, not a hard limit)."),
     ] = None
+    utility_scale: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            description="This party's utility multiplier instead of the scenario's utility_scale "
+            "(e.g. a GENIUS profile whose weights sum to 0.9, kept exact); default: the scenario's.",
+        ),
+    ] = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_text(cls, v: Any) -> Any:
+        return _scalar_before(v)
 
 
 # --------------------------------------------------------------------------------------------
@@ -530,7 +632,7 @@ class AcceptableConstraint(_ConstraintBase):
     type: Literal["acceptable"] = "acceptable"
     issue: str
     options: Annotated[
-        list[str] | None, Field(description="Categorical: the acceptable options.")
+        list[OptionItem] | None, Field(description="Categorical: the acceptable options.")
     ] = None
     min: Annotated[float | None, Field(description="Numeric: lowest acceptable value.")] = None
     max: Annotated[float | None, Field(description="Numeric: highest acceptable value.")] = None
@@ -538,9 +640,12 @@ class AcceptableConstraint(_ConstraintBase):
     @model_validator(mode="before")
     @classmethod
     def _coerce(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("options"), list):
+        if isinstance(data, dict):
             data = dict(data)
-            data["options"] = [_scalar_before(o) for o in data["options"]]
+            if isinstance(data.get("options"), list):
+                data["options"] = [_scalar_before(o) for o in data["options"]]
+            if "issue" in data:
+                data["issue"] = _scalar_before(data["issue"])
         return data
 
     @model_validator(mode="after")
@@ -550,7 +655,15 @@ class AcceptableConstraint(_ConstraintBase):
                 "acceptable_empty", "an acceptable constraint needs options, min or max"
             )
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise PydanticCustomError("acceptable_range", "min is above max")
+            raise PydanticCustomError(
+                "acceptable_range",
+                "min {lo} is above max {hi}",
+                {"lo": format_number(self.min), "hi": format_number(self.max)},
+            )
+        if self.options is not None and not self.options:
+            raise PydanticCustomError(
+                "acceptable_empty", "an empty list of acceptable options allows no deal at all"
+            )
         return self
 
 
@@ -563,6 +676,11 @@ class ForbiddenConstraint(_ConstraintBase):
         Field(min_length=1, description="issue -> condition; together they are forbidden."),
     ]
 
+    @field_validator("combination", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return _name_keys(v)
+
 
 class ImpliesConstraint(_ConstraintBase):
     """If every ``when`` condition holds then every ``then`` condition must hold."""
@@ -570,6 +688,11 @@ class ImpliesConstraint(_ConstraintBase):
     type: Literal["implies"] = "implies"
     when: Annotated[dict[str, ConditionValue], Field(min_length=1)]
     then: Annotated[dict[str, ConditionValue], Field(min_length=1)]
+
+    @field_validator("when", "then", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return _name_keys(v)
 
 
 class LinearCost(_Model):
@@ -605,6 +728,14 @@ class BudgetConstraint(_ConstraintBase):
     limit: Annotated[float, Field(description="The total cost may not exceed this.")]
     unit: Annotated[str, Field(description="Currency or unit of the costs.")] = ""
 
+    @field_validator("costs", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        v = _name_keys(v)
+        if isinstance(v, dict):
+            return {k: _name_keys(c) for k, c in v.items()}
+        return v
+
 
 Constraint = Annotated[
     AcceptableConstraint | ForbiddenConstraint | ImpliesConstraint | BudgetConstraint,
@@ -630,6 +761,11 @@ class Offer(_Model):
     ] = {}
     note: str = ""
 
+    @field_validator("package", "status_changes", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return _name_keys(v)
+
 
 # --------------------------------------------------------------------------------------------
 # Problems (validation results)
@@ -643,6 +779,10 @@ class Problem:
     location: str
     message: str
     severity: Literal["error", "warning"] = "error"
+    code: str = _field(default="", compare=False)
+    """A short machine-readable kind (``unknown_issue``, ``duplicate_name``...), or ""."""
+    refers_to: str | None = _field(default=None, compare=False)
+    """The unknown or repeated name the problem is about, when there is one."""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
@@ -768,7 +908,7 @@ class Scenario(_Model):
         """The deal on the table: every issue's value, or None ("no deal") if any is missing."""
         if any(i.value is None for i in self.issues):
             return None
-        return {i.name: i.value for i in self.issues}  # type: ignore[misc]
+        return {i.name: _plain(i.value) for i in self.issues}  # type: ignore[misc]
 
     def encode(self, package: dict[str, Any]) -> np.ndarray:
         """A package (issue -> option/number) as grid positions, one per issue."""
@@ -790,8 +930,8 @@ class Scenario(_Model):
         return out
 
     def decode(self, index: np.ndarray | list[int]) -> dict[str, str | float]:
-        """Grid positions back to a package (issue -> option name / number)."""
-        return {i.name: i.value_at(int(k)) for i, k in zip(self.issues, index, strict=True)}
+        """Grid positions back to a package (issue -> option name / number; 5 not 5.0)."""
+        return {i.name: _plain(i.value_at(int(k))) for i, k in zip(self.issues, index, strict=True)}
 
     def utility(self, party: str, package: dict[str, Any]) -> float:
         """A party's utility of one package (on the scenario's utility scale)."""
@@ -849,28 +989,44 @@ class Scenario(_Model):
         """Every cross-field problem (errors and warnings) with a location in the user's words."""
         probs: list[Problem] = []
 
-        def err(loc: str, msg: str) -> None:
-            probs.append(Problem(loc, msg, "error"))
+        def err(loc: str, msg: str, code: str = "", ref: str | None = None) -> None:
+            probs.append(Problem(loc, msg, "error", code, ref))
 
-        def warn(loc: str, msg: str) -> None:
-            probs.append(Problem(loc, msg, "warning"))
+        def warn(loc: str, msg: str, code: str = "") -> None:
+            probs.append(Problem(loc, msg, "warning", code))
 
-        issues = {i.name: i for i in self.issues}
+        def unknown_issue(loc: str, name: str) -> None:
+            err(loc, f"unknown issue {name!r}", "unknown_issue", name)
+
+        def unknown_party(loc: str, name: str) -> None:
+            err(loc, f"unknown party {name!r}", "unknown_party", name)
+
+        issues: dict[str, Issue] = {}
+        for i in self.issues:
+            issues.setdefault(i.name, i)  # with a repeated name, the first one counts
         for what, names in (("issue", self.issue_names), ("party", self.party_names)):
             for n, c in Counter(names).items():
                 if c > 1:
                     err(
                         f'{what} "{n}"',
-                        f"the name {n!r} is used by {c} {what}s; names must be unique",
+                        f"the name {n!r} is used by {c} {'parties' if what == 'party' else 'issues'}; "
+                        "names must be unique",
+                        "duplicate_name",
+                        n,
                     )
         pnames = set(self.party_names)
         if self.us is not None and self.us not in pnames:
-            err("us", f"{self.us!r} is not one of the parties ({', '.join(self.party_names)})")
+            err(
+                "us",
+                f"{self.us!r} is not one of the parties ({', '.join(self.party_names)})",
+                "unknown_party",
+                self.us,
+            )
 
         def check_package(loc: str, pkg: dict[str, Any], complete: bool) -> None:
             for k, v in pkg.items():
                 if k not in issues:
-                    err(loc, f"unknown issue {k!r}")
+                    unknown_issue(loc, k)
                 elif issues[k].index_of(v) is None:
                     shown = v if isinstance(v, str) else format_number(v)
                     err(f'{loc} > issue "{k}"', f"{shown!r} is not a possible value of {k!r}")
@@ -882,7 +1038,7 @@ class Scenario(_Model):
         def check_condition(loc: str, cond: dict[str, Any]) -> None:
             for k, v in cond.items():
                 if k not in issues:
-                    err(loc, f"unknown issue {k!r}")
+                    unknown_issue(loc, k)
                     continue
                 idx, msg = _condition_indices(issues[k], v)
                 if idx is None:
@@ -893,16 +1049,20 @@ class Scenario(_Model):
             prefs = p.preferences
             for k, w in prefs.weights.items():
                 if k not in issues:
-                    err(f"{ploc} > weights", f"unknown issue {k!r}")
+                    unknown_issue(f"{ploc} > weights", k)
                 lo = w.low if isinstance(w, Range) else w
                 if lo < 0:
                     err(f'{ploc} > weights > "{k}"', "weights must be non-negative")
             if all((point(w) or 0) <= 0 for w in prefs.weights.values()):
-                err(f"{ploc} > weights", "at least one issue needs a positive weight")
+                err(
+                    f"{ploc} > weights",
+                    "at least one issue needs a positive weight",
+                    "no_positive_weight",
+                )
             for k, spec in prefs.values.items():
                 vloc = f'{ploc} > values > "{k}"'
                 if k not in issues:
-                    err(f"{ploc} > values", f"unknown issue {k!r}")
+                    unknown_issue(f"{ploc} > values", k)
                     continue
                 issue = issues[k]
                 if isinstance(spec, ValueShape):
@@ -911,7 +1071,11 @@ class Scenario(_Model):
                     elif spec.shape == "peak" and not (
                         issue.min <= spec.peak <= issue.max  # type: ignore[operator]
                     ):
-                        err(vloc, f"peak {format_number(spec.peak)} is outside the issue's range")
+                        err(
+                            vloc,
+                            f"peak {format_number(spec.peak)} is outside the issue's range "
+                            f"({format_number(issue.min)} to {format_number(issue.max)})",
+                        )
                 else:
                     if issue.is_numeric:
                         err(
@@ -938,10 +1102,10 @@ class Scenario(_Model):
         for n, c in enumerate(self.constraints):
             cloc = f'constraint "{c.name}"' if c.name else f"constraint {n + 1} ({c.type})"
             if c.party is not None and c.party not in pnames:
-                err(f"{cloc} > party", f"unknown party {c.party!r}")
+                unknown_party(f"{cloc} > party", c.party)
             if isinstance(c, AcceptableConstraint):
                 if c.issue not in issues:
-                    err(f"{cloc} > issue", f"unknown issue {c.issue!r}")
+                    unknown_issue(f"{cloc} > issue", c.issue)
                     continue
                 issue = issues[c.issue]
                 if issue.is_numeric and c.options is not None:
@@ -960,7 +1124,7 @@ class Scenario(_Model):
             elif isinstance(c, BudgetConstraint):
                 for k, spec in c.costs.items():
                     if k not in issues:
-                        err(f"{cloc} > costs", f"unknown issue {k!r}")
+                        unknown_issue(f"{cloc} > costs", k)
                         continue
                     issue = issues[k]
                     if isinstance(spec, LinearCost) and not issue.is_numeric:
@@ -982,11 +1146,11 @@ class Scenario(_Model):
         for n, offer in enumerate(self.history):
             oloc = f"offer {n + 1} ({offer.date.isoformat()})"
             if offer.by not in pnames:
-                err(f"{oloc} > by", f"unknown party {offer.by!r}")
+                unknown_party(f"{oloc} > by", offer.by)
             check_package(f"{oloc} > package", offer.package, complete=False)
             for k in offer.status_changes:
                 if k not in issues:
-                    err(f"{oloc} > status_changes", f"unknown issue {k!r}")
+                    unknown_issue(f"{oloc} > status_changes", k)
 
         if any(p.severity == "error" for p in probs):
             return probs
@@ -995,29 +1159,97 @@ class Scenario(_Model):
         from optimizer.utility import UtilityTables
 
         tables = UtilityTables.build(self)
+        ref = self.reference()
+        ref_u = tables.evaluate(self.encode(ref)[None, :])[0] if ref is not None else None
+        allowed = self.reachable_masks()
         for j, p in enumerate(self.parties):
-            for field, label in (
+            best = sum(
+                float(t[m].max()) if m.any() else 0.0
+                for t, m in zip(tables.tables[j], allowed, strict=True)
+            ) + sum(max(0.0, s.bonus) for s in tables.synergies if s.party == j)
+            for fld, label in (
                 ("reservation_value", "reservation value"),
                 ("aspiration", "aspiration"),
             ):
-                lvl = getattr(p, field)
+                lvl = getattr(p, fld)
                 if lvl is None:
                     continue
                 val = self._party_level(p.name, lvl)
-                best = tables.upper_bound(j)
                 if val is not None and val > best + TIE_TOL:
-                    warn(
-                        f'party "{p.name}" > {field}',
-                        f"{label} {format_number(round(val, 6))} is above the best utility "
-                        f"{format_number(round(best, 6))} any package can give {p.name}",
+                    consequence = (
+                        f"{p.name} would walk away from every deal"
+                        if fld == "reservation_value"
+                        else "it cannot be met"
                     )
+                    warn(
+                        f'party "{p.name}" > {fld}',
+                        f"{label} {format_number(round(val, 6))} is above "
+                        f"{format_number(round(best, 6))}, the most any reachable package can give "
+                        f"{p.name}: {consequence}",
+                        f"{fld}_unreachable",
+                    )
+            res = self.reservation(p.name)
+            if ref_u is not None and res is not None and ref_u[j] < res - TIE_TOL:
+                warn(
+                    f'party "{p.name}" > reservation_value',
+                    f"the deal on the table gives {p.name} {format_number(round(ref_u[j], 2))}, "
+                    f"below its reservation value {format_number(round(res, 6))}",
+                    "reference_below_reservation",
+                )
             missing = [i.name for i in self.issues if i.name not in p.preferences.weights]
             if missing and len(missing) < len(self.issues):
                 warn(
                     f'party "{p.name}" > weights',
                     f"no weight for {', '.join(map(repr, missing))}: counted as 0",
+                    "missing_weight",
+                )
+            no_values = [
+                k
+                for k, w in p.preferences.weights.items()
+                if (point(w) or 0) > 0 and k not in p.preferences.values
+            ]
+            if no_values:
+                warn(
+                    f'party "{p.name}" > values',
+                    f"no values for {', '.join(map(repr, no_values))}: a weighted issue without "
+                    "values adds nothing to the utility",
+                    "missing_values",
                 )
         return probs
+
+    def reachable_masks(self) -> list[np.ndarray]:
+        """Per issue, which grid positions a deal can still use: an agreed issue keeps its value,
+        and every acceptable-range constraint applies (other constraints are not looked at)."""
+        masks = []
+        for issue in self.issues:
+            m = np.ones(issue.size, dtype=bool)
+            if issue.status == "agreed" and issue.value is not None:
+                m[:] = False
+                k = issue.index_of(issue.value)
+                if k is not None:
+                    m[k] = True
+            masks.append(m)
+        pos = {n: k for k, n in enumerate(self.issue_names)}
+        for c in self.constraints:
+            if not isinstance(c, AcceptableConstraint) or c.issue not in pos:
+                continue
+            issue = self.issues[pos[c.issue]]
+            ok = np.zeros(issue.size, dtype=bool)
+            if c.options is not None:
+                for o in c.options:
+                    k = issue.index_of(o)
+                    if k is not None:
+                        ok[k] = True
+            else:
+                ok[:] = True
+            if issue.is_numeric:
+                g = issue.grid()
+                if c.min is not None:
+                    ok &= g >= c.min - 1e-9
+                if c.max is not None:
+                    ok &= g <= c.max + 1e-9
+            masks[pos[c.issue]] &= ok
+        return masks
 
     def warnings(self) -> list[Problem]:
         """Problems that do not invalidate the scenario but deserve a look."""
@@ -1039,8 +1271,19 @@ class Scenario(_Model):
         save_scenario(self, path, overwrite=overwrite)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data as in a scenario file (defaults left out)."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        """Plain data as in a scenario file (defaults left out, constraint types kept)."""
+        from optimizer.io import scenario_to_data
+
+        return scenario_to_data(self)
+
+    def revalidate(self) -> Scenario:
+        """A freshly validated copy, after editing this scenario in place (what-if scripts).
+
+        Attribute edits are not checked when made; this runs every rule again and raises
+        ScenarioValidationError listing each problem."""
+        from optimizer.io import scenario_from_data
+
+        return scenario_from_data(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:

@@ -55,8 +55,11 @@ def weight_shares(scenario: Scenario, party: Party, score=None) -> np.ndarray:
         ],
         dtype=float,
     )
-    total = w.sum()
-    return w / total if total > 0 else w
+    top = w.max() if len(w) else 0.0
+    if not top > 0:
+        return w
+    w = w / top  # first to [0, 1], so that huge weights cannot overflow the sum
+    return w / w.sum()
 
 
 @dataclass
@@ -89,9 +92,12 @@ class UtilityTables:
         names = scenario.issue_names
         for p_idx, party in enumerate(scenario.parties):
             shares = weight_shares(scenario, party, score)
+            scale = (
+                party.utility_scale if party.utility_scale is not None else scenario.utility_scale
+            )
             tables.append(
                 [
-                    scenario.utility_scale * shares[k] * issue_values(scenario, party, k, score)
+                    scale * shares[k] * issue_values(scenario, party, k, score)
                     for k in range(len(scenario.issues))
                 ]
             )

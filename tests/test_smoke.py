@@ -1,6 +1,12 @@
+"""Smoke tests: the package imports lean, the entry points answer, an example evaluates."""
+
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from optimizer import Scenario
 
@@ -14,3 +20,30 @@ def test_saas_example_loads_and_evaluates() -> None:
     assert ref is not None
     u = s.utilities([ref])
     assert u.shape == (1, 2)
+    assert u[0].tolist() == pytest.approx([39.0, 81.5])
+
+
+def test_import_is_lean() -> None:
+    """`import optimizer` and `dealopt validate` do not pay for PuLP or streamlit."""
+    code = (
+        "import sys, optimizer; from optimizer.cli import main; "
+        "main(['validate', 'examples/saas_renewal.yaml']); "
+        "print(sorted(m for m in ('pulp', 'streamlit', 'highspy') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_help_exits_0() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "optimizer", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0
+    assert "validate" in done.stdout and "schema" in done.stdout

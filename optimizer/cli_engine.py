@@ -1,0 +1,280 @@
+"""``dealopt improve FILE``: the best Pareto-improving packages on the command line.
+
+(``dealopt frontier`` lives in ``optimizer.cli_frontier``.) Default output is a readable table
+(issues as rows, packages as columns, changed values marked, utilities and gains below);
+``--json`` prints the DESIGN.md JSON object (``result.to_json()``). ``--meso K`` and
+``--robust ALPHA`` switch to ``optimizer.meso.equivalent_offers`` / ``optimizer.uncertainty.
+robust_improve``; scenarios with estimate ranges get win-win probabilities via
+``optimizer.uncertainty.annotate``.
+PuLP and the searches are imported inside the handlers so the command line starts lean.
+Exit codes: 0 with at least one package, 1 for bad input or no package, 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+OBJECTIVE_NAMES = {
+    "maxmin": "largest smallest gain",
+    "welfare": "largest total gain",
+    "nash": "largest product of gains (Nash)",
+    "meso": "equivalent offers for us (MESOs)",
+    "robust": "robust to the estimate ranges",
+}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
+    return n
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {n})")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not x > 0 or x != x or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
+    return x
+
+
+def _alpha(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"ALPHA must be in (0, 1] (got {text})")
+    return x
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "improve",
+        help="the best Pareto-improving packages over the deal on the table",
+        description="Find packages at least as good as the deal on the table for every party "
+        "and better for at least one, best first.",
+    )
+    p.add_argument("file", help="scenario file (.yaml, .yml or .json)")
+    p.add_argument("--top", type=_positive_int, default=1, metavar="K", help="how many packages")
+    p.add_argument(
+        "--objective",
+        choices=["maxmin", "welfare", "nash"],
+        default="maxmin",
+        help="rank by the smallest gain (default), the total gain or the Nash product",
+    )
+    p.add_argument(
+        "--min-diff",
+        type=_positive_int,
+        default=1,
+        metavar="D",
+        help="each package differs from the earlier ones in at least D issues",
+    )
+    _solver_args(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--meso",
+        type=_positive_int,
+        metavar="K",
+        help="instead: K offers equally good for us that differ for the other side",
+    )
+    p.add_argument(
+        "--robust",
+        type=_alpha,
+        metavar="ALPHA",
+        help="instead: packages win-win with probability at least ALPHA over the ranges",
+    )
+    p.add_argument(
+        "--samples",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="samples of the estimate ranges for win-win probabilities (default 10000); "
+        "with --robust, also the samples of the robust search",
+    )
+    p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S", help="random seed")
+    p.set_defaults(handler=_improve)
+
+
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--solver", choices=["highs", "cbc"], default=None, help="MILP solver (default: highs)"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="stop after S seconds (the result then says exact: false)",
+    )
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _improve(args: argparse.Namespace) -> int:
+    from optimizer.io import load_scenario
+
+    if args.meso is not None and args.robust is not None:
+        return _fail("choose either --meso or --robust, not both", 2)
+    scenario = load_scenario(args.file)
+    if args.meso is not None:
+        try:
+            from optimizer.meso import equivalent_offers
+        except ImportError:
+            return _fail("--meso is not available in this installation (optimizer.meso missing)")
+        result = equivalent_offers(
+            scenario, k=args.meso, solver=args.solver, time_limit=args.time_limit
+        )
+    elif args.robust is not None:
+        try:
+            from optimizer.uncertainty import robust_improve
+        except ImportError:
+            return _fail(
+                "--robust is not available in this installation (optimizer.uncertainty missing)"
+            )
+        extra: dict[str, Any] = {}
+        if args.samples is not None:
+            extra = {"samples": args.samples, "check_samples": args.samples}
+        result = robust_improve(
+            scenario,
+            args.robust,
+            seed=args.seed,
+            top=args.top,
+            solver=args.solver,
+            time_limit=args.time_limit,
+            **extra,
+        )
+    else:
+        from optimizer.search import improve
+
+        result = improve(
+            scenario,
+            objective=args.objective,
+            top=args.top,
+            min_diff=args.min_diff,
+            solver=args.solver,
+            time_limit=args.time_limit,
+        )
+    if args.robust is None:  # robust_improve already reports its out-of-sample probabilities
+        _annotate(scenario, result, args)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(format_improve(scenario, result))
+    return 0 if result.packages else 1
+
+
+def _annotate(scenario: Any, result: Any, args: argparse.Namespace) -> None:
+    """Win-win probabilities over the estimate ranges, when the scenario has ranges."""
+    try:
+        from optimizer import uncertainty
+    except ImportError:
+        return
+    if uncertainty.has_ranges(scenario):
+        samples = 10000 if args.samples is None else args.samples
+        uncertainty.annotate(scenario, result, samples=samples, seed=args.seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    from optimizer.models import format_number
+
+    return format_number(round(float(x), 4))
+
+
+def _signed(x: float) -> str:
+    text = _num(x)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def _grid(rows: list[list[str]], header_rows: int = 1) -> str:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(r)).rstrip())
+        if n + 1 == header_rows:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _status_line(result: Any) -> str:
+    st = result.status
+    exact = "exact" if result.exact else f"NOT exact ({st.termination.value})"
+    return f"{exact}; solver {st.solver or '-'}, {st.solves} solves, {st.seconds:.2f} s"
+
+
+def format_improve(scenario: Any, result: Any) -> str:
+    """The improve result as a table: issues as rows, the deal on the table then each package."""
+    what = OBJECTIVE_NAMES.get(result.objective, result.objective)
+    out = [f"{scenario.name}: Pareto-improving packages, ranked by {what}", _status_line(result)]
+    if result.nash_method:
+        out.append(f"Nash: {result.nash_method}")
+    if not result.packages:
+        out.append("")
+        out.append(result.explanation or "No Pareto-improving package was found.")
+        return "\n".join(out)
+    head = ["issue", "status", "on the table"] + [f"#{n + 1}" for n in range(len(result.packages))]
+    rows = [head]
+    for j, issue in enumerate(scenario.issues):
+        row = [issue.name, issue.status, issue.display(issue.value)]
+        for p in result.packages:
+            ch = p.changes[j] if j < len(p.changes) else None
+            text = issue.display(p.package[issue.name])
+            if ch is not None and ch.change == "changed":
+                text += " *"
+            elif ch is not None and ch.change == "reopened":
+                text += " * (reopened)"
+            row.append(text)
+        rows.append(row)
+    for party in result.parties:
+        row = [f"utility {party}", "", _num(result.reference_utilities.get(party, 0.0))]
+        for p in result.packages:
+            gain = (p.gains or {}).get(party)
+            text = _num(p.utilities[party])
+            if gain is not None:
+                text += f" ({_signed(gain)})"
+            row.append(text)
+        rows.append(row)
+    if any(p.objective is not None for p in result.packages):
+        rows.append(
+            ["objective", result.objective, ""]
+            + ["-" if p.objective is None else _num(p.objective) for p in result.packages]
+        )
+    if any(p.p_win_win is not None for p in result.packages):
+        rows.append(
+            ["P(win-win)", "", ""]
+            + ["-" if p.p_win_win is None else f"{p.p_win_win:.0%}" for p in result.packages]
+        )
+    out.append("")
+    out.append(_grid(rows))
+    out.append("")
+    out.append(
+        "* changed from the deal on the table; (reopened): a provisional issue moved for a gain"
+    )
+    if result.explanation:
+        out.append(result.explanation)
+    return "\n".join(out)

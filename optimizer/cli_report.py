@@ -1,0 +1,219 @@
+"""``dealopt summary``, ``dealopt log`` and ``dealopt proposal``: from packages to the table.
+
+* ``summary FILE [--json]`` -- the progress summary in the article's words ("We have agreed on A
+  and B. C is still provisional and D is in good shape. Now we're having trouble with E.") and
+  what is left to gain.
+* ``log FILE [--json]`` -- the offers and counter-offers with every party's utility per round and
+  the concession analysis. ``log FILE --add PARTY --set ISSUE=VALUE ... [--status ISSUE=STATUS]
+  [--date YYYY-MM-DD] [--note TEXT] (-o OUT | --in-place)`` records one more offer in the file.
+* ``proposal FILE [--format md|docx|pdf] [-o OUT] [--package N | --meso K]
+  [--audience counterpart|internal]`` -- the proposal document (Markdown to standard output when
+  there is no ``-o``); never replaces an existing OUT without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", choices=["highs", "cbc"], help="MILP solver (default: highs)")
+    p.add_argument(
+        "--time-limit", type=float, metavar="SECONDS", help="stop each search after this long"
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "summary", help="where the negotiation stands, in plain sentences, and what is left to gain"
+    )
+    s.add_argument("file", help="scenario file (.yaml, .yml or .json)")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _solver_args(s)
+    s.set_defaults(handler=_summary, _parser=s)
+
+    g = sub.add_parser(
+        "log", help="the offers and counter-offers, the utility path and who conceded what"
+    )
+    g.add_argument("file", help="scenario file (.yaml, .yml or .json)")
+    g.add_argument("--json", action="store_true", help="print the log report as JSON")
+    g.add_argument("--add", metavar="PARTY", help="record an offer made by PARTY")
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="ISSUE=VALUE",
+        help="a term of the recorded offer (repeat for each issue)",
+    )
+    g.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="ISSUE=STATUS",
+        help="a status change the offer brought (open, provisional, agreed)",
+    )
+    g.add_argument("--date", help="date of the offer, YYYY-MM-DD (default: today)")
+    g.add_argument("--note", default="", help="a note on the offer")
+    g.add_argument("-o", "--output", help="write the updated scenario here")
+    g.add_argument("--in-place", action="store_true", help="update FILE itself")
+    g.add_argument("--force", action="store_true", help="replace an existing --output file")
+    g.set_defaults(handler=_log, _parser=g)
+
+    p = sub.add_parser("proposal", help="write a proposal (counterpart) or a brief (internal)")
+    p.add_argument("file", help="scenario file (.yaml, .yml or .json)")
+    p.add_argument(
+        "--format", choices=["md", "docx", "pdf"], help="output format (default: from -o, else md)"
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: print Markdown)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--package", type=int, metavar="N", help="propose the N-th best win-win package (default 1)"
+    )
+    which.add_argument(
+        "--meso", type=int, metavar="K", help="propose K equivalent offers to choose from (2-4)"
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=1.0,
+        help="equivalent offers: how far apart (utility points) they may be for us (default 1)",
+    )
+    p.add_argument(
+        "--audience",
+        choices=["counterpart", "internal"],
+        default="counterpart",
+        help="counterpart: to send (no preference numbers); internal: the brief for our team",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing OUT")
+    _solver_args(p)
+    p.set_defaults(handler=_proposal, _parser=p)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from optimizer.io import load_scenario
+    from optimizer.search import improve
+    from optimizer.summary import TOP_PACKAGES, progress_summary
+
+    scenario = load_scenario(args.file)
+    res = improve(scenario, top=TOP_PACKAGES, solver=args.solver, time_limit=args.time_limit)
+    s = progress_summary(scenario, solver=args.solver, improve_result=res)
+    if args.json:
+        print(json.dumps(s.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        print(s.text)
+    return 0
+
+
+def _parse_pairs(
+    parser: argparse.ArgumentParser, items: list[str], names: list[str], what: str
+) -> dict[str, str]:
+    """ISSUE=VALUE pairs; the issue may itself contain '=' (the longest known name wins)."""
+    out: dict[str, str] = {}
+    for item in items:
+        cuts = [i for i, c in enumerate(item) if c == "="]
+        for i in reversed(cuts):
+            if item[:i].strip() in names:
+                out[item[:i].strip()] = item[i + 1 :].strip()
+                break
+        else:
+            if not cuts:
+                parser.error(f"{what} {item!r} needs the form ISSUE=VALUE")
+            parser.error(
+                f"{what} {item!r}: unknown issue {item[: cuts[0]].strip()!r} "
+                f"(issues: {', '.join(names)})"
+            )
+    return out
+
+
+def _log(args: argparse.Namespace) -> int:
+    from optimizer.errors import DealoptError
+    from optimizer.io import load_scenario, save_scenario
+    from optimizer.log import format_log, log_report, record_offer
+
+    scenario = load_scenario(args.file)
+    parser = args._parser
+    if args.add is None:
+        if args.set or args.status or args.output or args.in_place or args.date or args.note:
+            parser.error("--set, --status, --date, --note, -o and --in-place need --add PARTY")
+        report = log_report(scenario)
+        if args.json:
+            print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        else:
+            print(format_log(scenario, report))
+        return 0
+    if bool(args.output) == bool(args.in_place):
+        parser.error("recording an offer needs exactly one of -o OUT or --in-place")
+    names = scenario.issue_names
+    terms: dict[str, Any] = _parse_pairs(parser, args.set, names, "--set")
+    for name, text in list(terms.items()):
+        if scenario.issue(name).is_numeric:
+            try:
+                terms[name] = float(text)
+            except ValueError:
+                raise DealoptError(f"--set {name}={text}: {name!r} needs a number") from None
+    statuses = _parse_pairs(parser, args.status, names, "--status")
+    bad = {k: v for k, v in statuses.items() if v not in ("open", "provisional", "agreed")}
+    if bad:
+        parser.error(
+            "a status is open, provisional or agreed (got "
+            + ", ".join(f"{k}={v}" for k, v in bad.items())
+            + ")"
+        )
+    updated = record_offer(
+        scenario,
+        by=args.add,
+        package=terms,
+        date=args.date,
+        status_changes=statuses,  # type: ignore[arg-type]
+        note=args.note,
+    )
+    target = Path(args.file if args.in_place else args.output)
+    if not args.in_place and target.exists() and not args.force:
+        raise DealoptError(f"{target} exists; pass --force to replace it")
+    save_scenario(updated, target, overwrite=True)
+    print(f"{target}: recorded offer {len(updated.history)} by {args.add}")
+    print(format_log(updated))
+    return 0
+
+
+def _proposal(args: argparse.Namespace) -> int:
+    from optimizer.errors import DealoptError
+    from optimizer.io import load_scenario
+    from optimizer.proposal import format_from_path, proposal_document, write_proposal
+
+    parser = args._parser
+    fmt = args.format
+    if fmt is None:
+        fmt = format_from_path(args.output) if args.output else "md"
+        if fmt is None:
+            parser.error(f"cannot tell the format from {args.output!r}; give --format md|docx|pdf")
+    if fmt != "md" and not args.output:
+        parser.error(f"--format {fmt} needs -o OUT (a binary file is not printed)")
+    if args.output and Path(args.output).exists() and not args.force:
+        raise DealoptError(f"{args.output} exists; pass --force to replace it")
+    if args.meso is not None and not 1 <= args.meso <= 26:
+        parser.error("--meso takes a number of offers from 2 to 4 (at most 26)")
+    if args.package is not None and args.package < 1:
+        parser.error("--package numbers start at 1")
+    scenario = load_scenario(args.file)
+    doc = proposal_document(
+        scenario,
+        package=args.package,
+        meso=args.meso,
+        audience=args.audience,
+        solver=args.solver,
+        time_limit=args.time_limit,
+        tolerance=args.tolerance,
+    )
+    if not args.output:
+        sys.stdout.write(doc.to_markdown())
+        return 0
+    path = write_proposal(doc, args.output, fmt, force=args.force)
+    print(
+        f"{path}: wrote the {args.audience} {'proposal' if args.audience == 'counterpart' else 'brief'} ({fmt})"
+    )
+    return 0

@@ -1,0 +1,552 @@
+"""``improve``: the best Pareto-improving packages over the deal on the table.
+
+A package is *Pareto-improving* when every party is at least as well off as under the reference
+(the deal on the table; with no deal, each party's reservation value, or 0 when it has none) and
+at least one party is strictly better off (by more than 1e-9, DESIGN.md's tie rule). It must also
+satisfy every constraint, keep every agreed issue and clear every walk-away point.
+
+How the search is exact
+-----------------------
+Each package is found by a lexicographic sequence of MILP solves on one compiled model (gaps 0):
+
+1. the objective: ``maxmin`` (the smallest gain), ``welfare`` (the total gain) or ``nash``;
+2. the tie-break: total gain for ``maxmin``, smallest gain for ``welfare`` and ``nash``, so that a
+   tie never returns a dominated package;
+3. the fewest reopened provisional issues (a provisional issue keeps its value unless moving it
+   gives a strict gain on 1 or 2).
+
+Each stage's optimum is fixed for the next one within 1e-7 as a row, then re-checked in numpy
+within 1e-9; a package that only the solver's tolerance let through is cut off and the stage
+re-solved. Strictness is not an epsilon row: every gain is constrained ``>= 0``, and a package is
+strictly better for someone exactly when the total gain is positive, which stage 1 or 2 maximises;
+when the lexicographic optimum has zero total gain, no Pareto-improving package exists.
+
+The Nash product of gains is maximised exactly by outer approximation: ``log`` is bounded from
+above by tangent cuts, the MILP's optimum is an upper bound, and tangents at each new package are
+added until the bound meets the best true (numpy) product (Kelley's cutting planes; finite because
+each round cuts off the package it found unless that package is optimal). Only packages that
+improve every party count for Nash (elsewhere the product is 0).
+
+Top-K adds a no-good cut after each package (or a cut requiring ``min_diff`` changed issues), so
+the K packages are different and come best first. Every returned package is re-evaluated with the
+numpy evaluator and checked feasible and Pareto-improving.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizer.errors import DealoptError
+from optimizer.models import TIE_TOL, Scenario, number_out
+from optimizer.results import (
+    ImproveResult,
+    IssueChange,
+    PackageResult,
+    SolveStatus,
+    Termination,
+)
+
+OBJECTIVES = ("maxmin", "welfare", "nash")
+
+#: Slack of the rows that fix an earlier stage's optimum (re-checked in numpy within 1e-9).
+STAGE_SLACK = 1e-7
+
+#: Relative tolerance of the Nash cutting-plane loop on the product of gains.
+NASH_TOL = 1e-9
+
+NASH_METHOD = (
+    "exact: outer approximation of log(gain) by tangent cuts, refined until the MILP bound "
+    "meets the best numpy-evaluated product (relative tolerance 1e-9) or the package found "
+    "already carries its own tangents"
+)
+
+
+def reference_utilities(scenario: Scenario) -> np.ndarray:
+    """The base each party must not fall below: the reference deal's utility, else its
+    reservation value, else 0."""
+    ref = scenario.reference()
+    if ref is not None:
+        return scenario.utilities([ref])[0]
+    return np.array([scenario.reservation(p) or 0.0 for p in scenario.party_names], dtype=float)
+
+
+def issue_changes(scenario: Scenario, index: np.ndarray) -> tuple[list[IssueChange], list[str]]:
+    """Per issue: kept / changed / reopened / set versus the value on the table."""
+    changes: list[IssueChange] = []
+    reopened: list[str] = []
+    for issue, k in zip(scenario.issues, index, strict=True):
+        value = _out(issue.value_at(int(k)))
+        if issue.value is None:
+            kind = "set"
+        elif issue.index_of(issue.value) == int(k):
+            kind = "kept"
+        elif issue.status == "provisional":
+            kind = "reopened"
+            reopened.append(issue.name)
+        else:
+            kind = "changed"
+        ref = None if issue.value is None else _out(issue.value)
+        changes.append(
+            IssueChange(
+                issue=issue.name, status=issue.status, reference=ref, value=value, change=kind
+            )
+        )
+    return changes, reopened
+
+
+def _out(v: Any) -> Any:
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return number_out(v)
+    return v
+
+
+@dataclass
+class _Stage:
+    """One lexicographic stage: a model expression and the same quantity in numpy."""
+
+    expr: Any
+    maximize: bool
+    value: Callable[[np.ndarray, np.ndarray], float]  # (index, utilities) -> value
+
+
+@dataclass
+class _Run:
+    """Book-keeping of one improve call: solver, deadline, status."""
+
+    solver: str
+    deadline: float | None
+    termination: Termination = Termination.optimal
+    messages: list[str] = field(default_factory=list)
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def note(self, term: Termination, message: str) -> None:
+        if self.termination == Termination.optimal:
+            self.termination = term
+        if message:
+            self.messages.append(message)
+
+
+class _Searcher:
+    """The compiled model with the Pareto rows, and the lexicographic solves on it."""
+
+    def __init__(self, scenario: Scenario, run: _Run) -> None:
+        import pulp
+
+        from optimizer.model import compile_scenario
+
+        self.pulp = pulp
+        self.s = scenario
+        self.run = run
+        self.m = compile_scenario(scenario)
+        self.ref_u = reference_utilities(scenario)
+        self.parties = scenario.party_names
+        self.gain = {
+            p: self.m.utility[p] - float(self.ref_u[i]) for i, p in enumerate(self.parties)
+        }
+        for p in self.parties:
+            self.m.add_row(self.gain[p] >= 0, name=f"pareto_{self.parties.index(p)}")
+        self.total = pulp.lpSum([self.gain[p] for p in self.parties])
+        self.mingain = self.m.new_var("mingain")
+        for p in self.parties:
+            self.m.add_row(
+                self.mingain - self.gain[p] <= 0, name=f"mingain_{self.parties.index(p)}"
+            )
+        self.prov = [
+            (j, issue.index_of(issue.value))
+            for j, issue in enumerate(scenario.issues)
+            if issue.status == "provisional"
+        ]
+        self.reopen = pulp.lpSum([1 - self.m.is_value(j, k) for j, k in self.prov])
+        self.on_reject: Callable[[np.ndarray, np.ndarray], None] | None = None
+
+    # -- numpy values ---------------------------------------------------------------------------
+
+    def gains_of(self, u: np.ndarray) -> np.ndarray:
+        return u - self.ref_u
+
+    def reopened_of(self, index: np.ndarray) -> float:
+        return float(sum(1 for j, k in self.prov if int(index[j]) != k))
+
+    def valid(self, index: np.ndarray, u: np.ndarray) -> bool:
+        """No party below its base and every rule kept, in numpy (1e-9 tolerances): the solver's
+        own tolerance (1e-6 to 1e-7) may let through a package that misses one by a hair."""
+        if not bool(np.all(self.gains_of(u) >= -TIE_TOL)):
+            return False
+        return not self.m.checker.violated(index, u)
+
+    def improving(self, index: np.ndarray, u: np.ndarray) -> bool:
+        g = self.gains_of(u)
+        return bool(np.all(g >= -TIE_TOL) and np.any(g > TIE_TOL))
+
+    # -- solving --------------------------------------------------------------------------------
+
+    def _solve(self) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+        rem = self.run.remaining()
+        if rem is not None and rem <= 0:
+            self.run.note(Termination.time_limit, "the time limit was reached")
+            return Termination.time_limit, None, None
+        out = self.m.solve(self.run.solver, rem)
+        if out.termination not in (Termination.optimal, Termination.infeasible):
+            self.run.note(out.termination, out.message)
+        if not out.has_solution or out.termination == Termination.infeasible:
+            return out.termination, None, None
+        index = self.m.decode()
+        return out.termination, index, self.m.verify(index)
+
+    def lexicographic(
+        self, stages: list[_Stage], first: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+        """Optimise the stages in order; each optimum is held (numpy-checked) for the next.
+
+        ``first`` gives stage 1's optimal package when it was found by another method (Nash)."""
+        held: list[tuple[_Stage, float]] = []
+        rows: list[str] = []
+        index = u = None
+        term = Termination.optimal
+        try:
+            for n, stage in enumerate(stages):
+                if n == 0 and first is not None:
+                    index, u = first
+                else:
+                    self.m.set_objective(stage.expr, stage.maximize)
+                    for _attempt in range(50):
+                        term_k, idx_k, u_k = self._solve()
+                        if idx_k is None:
+                            if n == 0 or term_k != Termination.infeasible:
+                                return (term_k, index, u) if n else (term_k, None, None)
+                            break  # held rows + cuts leave nothing better: keep the last package
+                        if term_k != Termination.optimal:
+                            term = term_k
+                        if self.valid(idx_k, u_k) and all(
+                            self._holds(st, v, idx_k, u_k) for st, v in held
+                        ):
+                            index, u = idx_k, u_k
+                            break
+                        # only the solver's tolerance let it in: cut it off and solve again
+                        rows.append(self.m.exclude(idx_k))
+                        if self.on_reject is not None:
+                            self.on_reject(idx_k, u_k)
+                    if term != Termination.optimal:
+                        return term, index, u
+                    if index is None:  # every candidate was cut off: give up loudly, not wrongly
+                        self.run.note(
+                            Termination.not_solved,
+                            "the solver kept returning packages the numpy check rejects",
+                        )
+                        return Termination.not_solved, None, None
+                value = stage.value(index, u)  # type: ignore[arg-type]
+                held.append((stage, value))
+                if n + 1 < len(stages):
+                    slack = STAGE_SLACK * max(1.0, abs(value))
+                    row = (
+                        stage.expr >= value - slack
+                        if stage.maximize
+                        else stage.expr <= value + slack
+                    )
+                    rows.append(self.m.add_row(row))
+            return term, index, u
+        finally:
+            for r in rows:
+                self.m.remove_row(r)
+
+    @staticmethod
+    def _holds(stage: _Stage, value: float, index: np.ndarray, u: np.ndarray) -> bool:
+        v = stage.value(index, u)
+        tol = max(TIE_TOL, 1e-12 * abs(value))  # DESIGN.md ties: 1e-9 (float noise beyond)
+        return v >= value - tol if stage.maximize else v <= value + tol
+
+    # -- stages -----------------------------------------------------------------------------------
+
+    def stage_min(self) -> _Stage:
+        return _Stage(self.mingain, True, lambda i, u: float(self.gains_of(u).min()))
+
+    def stage_total(self) -> _Stage:
+        return _Stage(self.total, True, lambda i, u: float(self.gains_of(u).sum()))
+
+    def stage_reopen(self) -> _Stage:
+        def reopen_value(index: np.ndarray, u: np.ndarray) -> float:
+            return self.reopened_of(index)
+
+        return _Stage(self.reopen, False, reopen_value)
+
+    # -- Nash -------------------------------------------------------------------------------------
+
+    def nash_setup(self, floor: float) -> None:
+        """Log variables with tangent cuts; every gain at least ``floor`` (> 0)."""
+        self.log = {}
+        self.tangents: dict[str, set[float]] = {}
+        tables = self.m.tables
+        for i, p in enumerate(self.parties):
+            top = max(floor * 2, tables.upper_bound(i) - float(self.ref_u[i]))
+            self.log[p] = self.m.new_var("log", None, math.log(top))
+            self.m.add_row(self.gain[p] >= floor, name=f"nash_floor_{i}")
+            self.tangents[p] = set()
+            for a in np.geomspace(floor, top, 12):
+                self.add_tangent(p, float(a))
+        self.log_sum = self.pulp.lpSum(list(self.log.values()))
+        self.floor = floor
+        self.on_reject = self._tangents_at
+
+    def _tangents_at(self, index: np.ndarray, u: np.ndarray) -> None:
+        g = self.gains_of(u)
+        for i, p in enumerate(self.parties):
+            if g[i] > 0:
+                self.add_tangent(p, float(g[i]))
+
+    def _has_tangent(self, p: str, a: float) -> bool:
+        return any(abs(a - b) <= 1e-12 * max(1.0, a) for b in self.tangents[p])
+
+    def add_tangent(self, p: str, a: float) -> None:
+        if a <= 0 or self._has_tangent(p, a):
+            return
+        self.tangents[p].add(a)
+        # log(g) <= log(a) + (g - a) / a
+        self.m.add_row(self.log[p] - self.gain[p] * (1.0 / a) <= math.log(a) - 1.0)
+
+    def nash_value(self, u: np.ndarray) -> float:
+        g = self.gains_of(u)
+        if np.any(g <= 0):
+            return -math.inf
+        return float(np.sum(np.log(g)))
+
+    def nash_best(self) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+        """The package with the largest product of gains (cutting planes, exact)."""
+        self.m.set_objective(self.log_sum, True)
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        for _round in range(500):
+            term, index, u = self._solve()
+            if index is None:
+                if best is None:
+                    return term, None, None
+                return (
+                    term if term != Termination.infeasible else Termination.optimal,
+                    best[1],
+                    best[2],
+                )
+            if term != Termination.optimal:
+                return term, index, u
+            bound = float(self.pulp.value(self.log_sum))
+            v = self.nash_value(u)
+            if self.valid(index, u) and (best is None or v > best[0]):
+                best = (v, index, u)
+            if best is not None and bound - best[0] <= NASH_TOL * max(1.0, abs(best[0])):
+                return Termination.optimal, best[1], best[2]
+            g = self.gains_of(u)
+            if best is not None and all(
+                self._has_tangent(p, float(g[i])) for i, p in enumerate(self.parties)
+            ):
+                # The bound at this package is already tight (its own tangents), so the bound
+                # exceeds the best true value only by the solver's tolerance: best is optimal.
+                return Termination.optimal, best[1], best[2]
+            self._tangents_at(index, u)
+            if not self.valid(index, u):
+                self.m.exclude(index)  # below a base only by the solver's tolerance
+        self.run.note(Termination.not_solved, "the Nash cutting-plane loop did not converge")
+        return Termination.not_solved, best[1], best[2]  # type: ignore[index]
+
+
+def improve(
+    scenario: Scenario,
+    *,
+    objective: str = "maxmin",
+    top: int = 1,
+    min_diff: int = 1,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> ImproveResult:
+    """The best Pareto-improving packages over the scenario's reference deal, best first.
+
+    ``objective``: ``maxmin`` (largest smallest gain), ``welfare`` (largest total gain) or
+    ``nash`` (largest product of gains). ``top``: how many different packages; ``min_diff``: how
+    many issues each must change compared with every earlier one. ``time_limit`` (seconds) bounds
+    the whole search; when it is hit the result says ``exact: False`` and ``time_limit``.
+    """
+    from optimizer.solvers import resolve_name
+
+    if objective not in OBJECTIVES:
+        raise DealoptError(
+            f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}"
+        )
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise DealoptError(f"top must be a whole number of at least 1 (got {top!r})")
+    if isinstance(min_diff, bool) or not isinstance(min_diff, int) or min_diff < 1:
+        raise DealoptError(f"min_diff must be a whole number of at least 1 (got {min_diff!r})")
+    if time_limit is not None and not time_limit > 0:
+        raise DealoptError(
+            f"the time limit must be a positive number of seconds (got {time_limit})"
+        )
+    name = resolve_name(solver)
+    t0 = time.perf_counter()
+    run = _Run(name, None if time_limit is None else t0 + float(time_limit))
+    se = _Searcher(scenario, run)
+    parties = se.parties
+    nash_method: str | None = None
+
+    if objective == "maxmin":
+        stages = [se.stage_min(), se.stage_total(), se.stage_reopen()]
+    elif objective == "welfare":
+        stages = [se.stage_total(), se.stage_min(), se.stage_reopen()]
+    else:
+        stages = []
+
+    found: list[tuple[np.ndarray, np.ndarray, float]] = []
+    explanation: str | None = None
+    nash_floor_note = ""
+    if objective == "nash":
+        # Nash needs every party strictly better: find the best smallest gain first.
+        term, idx, u = se.lexicographic([se.stage_min(), se.stage_total()])
+        if idx is not None and term == Termination.optimal and se.gains_of(u).min() > TIE_TOL:
+            g0 = se.gains_of(u)
+            top_gain = [
+                max(g0[i], se.m.tables.upper_bound(i) - se.ref_u[i]) for i in range(len(parties))
+            ]
+            # A party gaining less than this cannot reach the max-min package's product.
+            floor = float(np.prod(g0)) * min(top_gain) / float(np.prod(top_gain))
+            floor = min(floor / 2.0, float(g0.min()))
+            floor = max(floor, 1e-7)
+            se.nash_setup(floor)
+            nash_method = NASH_METHOD
+            nash_floor_note = (
+                f"; packages where some party gains less than {floor:.3g} are not ranked"
+            )
+            stages = [
+                _Stage(se.log_sum, True, lambda i, u: se.nash_value(u)),
+                se.stage_min(),
+                se.stage_reopen(),
+            ]
+        elif term != Termination.optimal:
+            nash_method = "not determined: the search stopped early; ranked by total gain"
+            stages = [se.stage_total(), se.stage_min(), se.stage_reopen()]
+        else:
+            nash_method = (
+                "no package improves every party strictly, so every Nash product of gains is 0; "
+                "ranked by total gain instead"
+            )
+            stages = [se.stage_total(), se.stage_min(), se.stage_reopen()]
+        nash_method += nash_floor_note
+
+    if not se.prov:  # no provisional issue: the reopen stage is a constant
+        stages = [st for st in stages if st.value.__name__ != "reopen_value"]
+    while len(found) < top:
+        if objective == "nash" and nash_floor_note:
+            term, idx, u = se.nash_best()
+            if idx is not None and term == Termination.optimal:
+                term, idx, u = se.lexicographic(stages, first=(idx, u))
+        else:
+            term, idx, u = se.lexicographic(stages)
+        if idx is None:
+            break
+        if not se.improving(idx, u):
+            break  # the best remaining package only ties the reference: none improves
+        value = stages[0].value(idx, u)
+        if objective == "nash" and nash_floor_note:
+            value = float(np.exp(value))
+        found.append((idx, u, value))
+        if term != Termination.optimal:
+            break
+        se.m.exclude(idx, min_diff)
+
+    packages = []
+    for idx, u, value in found:
+        changes, reopened = issue_changes(scenario, idx)
+        g = se.gains_of(u)
+        packages.append(
+            PackageResult(
+                package={k: _out(v) for k, v in scenario.decode(idx).items()},
+                utilities={p: _clean(u[i]) for i, p in enumerate(parties)},
+                gains={p: _clean(g[i]) for i, p in enumerate(parties)},
+                changes=changes,
+                reopened=reopened,
+                objective=_clean(value),
+            )
+        )
+    _check_packages(scenario, se, [(i, u) for i, u, _ in found])
+
+    exact = run.termination == Termination.optimal
+    if not found:
+        if exact:
+            explanation = _why_none(scenario, name)
+        else:
+            explanation = (
+                "The search stopped before finding a Pareto-improving package "
+                f"({'; '.join(run.messages) or run.termination.value})."
+            )
+    elif len(found) < top and exact:
+        diff = "" if min_diff == 1 else f" differing in at least {min_diff} issues from each other"
+        what = "Pareto-improving package"
+        if nash_floor_note:
+            what = f"package giving every party a gain of at least {se.floor:.3g}"
+        explanation = (
+            f"Only {len(found)} different {what}{'s' if len(found) != 1 else ''}{diff} "
+            f"exist{'s' if len(found) == 1 else ''}."
+        )
+    if not exact and found:
+        explanation = (
+            f"Stopped early ({run.termination.value}): the packages shown are Pareto-improving "
+            "but may not be the best."
+        )
+
+    status = SolveStatus(
+        termination=run.termination,
+        solver=name,
+        message="; ".join(dict.fromkeys(run.messages)),
+        solves=se.m.solves,
+        seconds=round(time.perf_counter() - t0, 6),
+    )
+    return ImproveResult(
+        scenario=scenario.name,
+        parties=parties,
+        objective=objective,
+        reference=None
+        if scenario.reference() is None
+        else {k: _out(v) for k, v in scenario.reference().items()},  # type: ignore[union-attr]
+        reference_utilities={p: _clean(se.ref_u[i]) for i, p in enumerate(parties)},
+        packages=packages,
+        exact=exact,
+        status=status,
+        explanation=explanation,
+        nash_method=nash_method,
+    )
+
+
+def _clean(x: float) -> float:
+    """Round away float noise (1e-12) so JSON shows 12.5, not 12.500000000000002."""
+    r = round(float(x), 9)
+    return 0.0 if r == 0 else r
+
+
+def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
+    """Every package returned is feasible (numpy) and Pareto-improving; otherwise a loud error."""
+    from optimizer.model import ModelError, violated_groups
+
+    seen: set[tuple[int, ...]] = set()
+    for idx, u in found:
+        key = tuple(int(x) for x in idx)
+        if key in seen:
+            raise ModelError(f"the same package was returned twice: {scenario.decode(idx)}")
+        seen.add(key)
+        broken = violated_groups(scenario, idx)
+        if broken:
+            raise ModelError(f"a returned package breaks {', '.join(broken)}")
+        if not se.improving(idx, u):
+            raise ModelError("a returned package is not Pareto-improving")
+
+
+def _why_none(scenario: Scenario, solver: str) -> str:
+    """Words for "no Pareto-improving package": infeasible rules, or what blocks improvement."""
+    from optimizer.diagnose import explain_infeasible, explain_no_improvement
+
+    d = explain_infeasible(scenario, solver=solver)
+    if not d.feasible:
+        return d.text
+    return explain_no_improvement(scenario, solver=solver).text

@@ -1,0 +1,332 @@
+"""improve() against brute force: optimum, top-K order, feasibility, statuses, time limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bruteforce import enumerate_packages, pareto_improving, random_scenarios, reference_utilities
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import Scenario, model
+from optimizer.errors import DealoptError, SolverError
+from optimizer.search import improve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _keys(s: Scenario, index: np.ndarray, U: np.ndarray, objective: str) -> np.ndarray:
+    """Lexicographic keys (larger is better) of packages, as the search ranks them."""
+    g = U - reference_utilities(s)
+    prov = [(j, i.index_of(i.value)) for j, i in enumerate(s.issues) if i.status == "provisional"]
+    reopened = np.zeros(len(index))
+    for j, k in prov:
+        reopened += index[:, j] != k
+    if objective == "maxmin":
+        cols = [g.min(axis=1), g.sum(axis=1), -reopened]
+    else:
+        cols = [g.sum(axis=1), g.min(axis=1), -reopened]
+    return np.round(np.stack(cols, axis=1), 7)
+
+
+def _sorted_keys(keys: np.ndarray) -> np.ndarray:
+    order = np.lexsort(keys.T[::-1])[::-1]
+    return keys[order]
+
+
+def _check_common(s: Scenario, r, e, imp: np.ndarray) -> None:
+    pos = {tuple(row): n for n, row in enumerate(e.index)}
+    seen = set()
+    ref = reference_utilities(s)
+    for p in r.packages:
+        key = tuple(s.encode(p.package))
+        assert key not in seen  # distinct
+        seen.add(key)
+        n = pos[key]
+        assert e.feasible[n], "returned package breaks a constraint, agreed issue or walk-away"
+        assert imp[n], "returned package is not Pareto-improving"
+        u = e.utilities[n]
+        for i, party in enumerate(s.party_names):
+            assert abs(p.utilities[party] - u[i]) < 1e-6
+            assert abs(p.gains[party] - (u[i] - ref[i])) < 1e-6
+        for ch in p.changes:
+            issue = s.issue(ch.issue)
+            if issue.status == "agreed":
+                assert ch.change == "kept"
+        assert p.reopened == [c.issue for c in p.changes if c.change == "reopened"]
+
+
+@settings(
+    max_examples=70,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    random_scenarios(max_packages=500),
+    st.sampled_from(["maxmin", "welfare"]),
+    st.sampled_from([0, 64]),
+)
+def test_improve_equals_bruteforce(solver: str, s: Scenario, objective: str, grid: int) -> None:
+    """grid 0: numeric issues as pieces with integer offsets; 64: one binary per value."""
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    saved = model.GRID_LIMIT
+    model.GRID_LIMIT = grid
+    try:
+        r = improve(s, objective=objective, top=3, solver=solver)
+    finally:
+        model.GRID_LIMIT = saved
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    _check_common(s, r, e, imp)
+    if not imp.any():
+        assert r.packages == [] and r.explanation
+        return
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], objective))
+    got_idx = np.array([s.encode(p.package) for p in r.packages])
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    got = _keys(s, got_idx, got_u, objective)
+    assert len(r.packages) == min(3, int(imp.sum()))
+    assert np.allclose(got, want[: len(got)], atol=1e-6), (got, want[:3])
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(random_scenarios(max_packages=400, max_parties=3))
+def test_nash_equals_bruteforce(s: Scenario) -> None:
+    e = enumerate_packages(s)
+    ref = reference_utilities(s)
+    imp = e.feasible & pareto_improving(e.utilities, ref)
+    r = improve(s, objective="nash", top=2)
+    assert r.exact and r.nash_method, r.status
+    _check_common(s, r, e, imp)
+    if not imp.any():
+        assert r.packages == []
+        return
+    g = e.utilities[imp] - ref
+    positive = np.all(g > 1e-9, axis=1)
+    if positive.any():
+        assert r.nash_method.startswith("exact")
+        best = np.prod(g[positive], axis=1).max()
+        assert abs(r.packages[0].objective - best) <= 1e-6 * max(1.0, best)
+        gains = np.array([[p.gains[n] for n in s.party_names] for p in r.packages])
+        prods = np.prod(gains, axis=1)
+        assert np.all(np.diff(prods) <= 1e-6 * max(1.0, best))  # best first
+    else:  # every Nash product is 0: ranked by total gain
+        assert "ranked by total gain" in r.nash_method
+        assert abs(r.packages[0].objective - g.sum(axis=1).max()) < 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_scenarios(max_packages=300, statuses=False), st.integers(2, 3))
+def test_min_diff_is_honoured(s: Scenario, d: int) -> None:
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    r = improve(s, top=4, min_diff=d)
+    _check_common(s, r, e, imp)
+    idx = [s.encode(p.package) for p in r.packages]
+    for a in range(len(idx)):
+        for b in range(a):
+            assert np.sum(idx[a] != idx[b]) >= min(d, len(s.issues))
+    if imp.any():
+        want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[0]
+        got = _keys(
+            s,
+            np.array(idx[:1]),
+            np.array([[r.packages[0].utilities[n] for n in s.party_names]]),
+            "maxmin",
+        )[0]
+        assert np.allclose(got, want, atol=1e-6)
+
+
+def _provisional_scenario(status: str) -> Scenario:
+    """Two issues: 'extras' gives a strict gain when moved; 'colour' is worth nothing to anyone
+    except that moving it is free: keeping it gives the same optimum."""
+    return Scenario.from_dict(
+        {
+            "name": "prov",
+            "parties": [
+                {
+                    "name": "A",
+                    "preferences": {
+                        "weights": {"extras": 1, "colour": 0, "term": 1},
+                        "values": {
+                            "extras": {"none": 0, "some": 10},
+                            "colour": {"red": 5, "blue": 5},
+                            "term": {"short": 10, "long": 4},
+                        },
+                    },
+                },
+                {
+                    "name": "B",
+                    "preferences": {
+                        "weights": {"extras": 1, "colour": 0, "term": 1},
+                        "values": {
+                            "extras": {"none": 4, "some": 10},
+                            "colour": {"red": 1, "blue": 1},
+                            "term": {"short": 10, "long": 10},
+                        },
+                    },
+                },
+            ],
+            "issues": [
+                {"name": "extras", "options": ["none", "some"], "value": "none"},
+                {"name": "colour", "options": ["red", "blue"], "status": status, "value": "red"},
+                {
+                    "name": "term",
+                    "options": ["short", "long"],
+                    "status": "provisional",
+                    "value": "long",
+                },
+            ],
+        }
+    )
+
+
+def test_provisional_kept_unless_reopening_gains(solver: str) -> None:
+    s = _provisional_scenario("provisional")
+    r = improve(s, solver=solver)
+    best = r.packages[0]
+    change = {c.issue: c.change for c in best.changes}
+    # colour: moving it gains nothing, so it is kept; term: moving it is a strict gain for A.
+    assert change == {"extras": "changed", "colour": "kept", "term": "reopened"}
+    assert best.reopened == ["term"]
+    assert best.gains == {"A": 80.0, "B": 30.0}
+    # top-2: the runner-up does reopen colour (same utilities), and says so
+    r2 = improve(s, top=2, solver=solver)
+    assert r2.packages[1].reopened == ["colour", "term"]
+    assert r2.packages[1].gains == best.gains
+
+
+def test_agreed_issue_is_never_moved(solver: str) -> None:
+    s = _provisional_scenario("agreed")
+    r = improve(s, top=5, solver=solver)
+    assert r.packages
+    assert all(p.package["colour"] == "red" for p in r.packages)
+    assert len(r.packages) == 3  # extras x term with colour fixed, minus the reference itself
+
+
+def test_saas_example_improves_for_both(solver: str) -> None:
+    s = Scenario.load(ROOT / "examples" / "saas_renewal.yaml")
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    for objective in ("maxmin", "welfare", "nash"):
+        r = improve(s, objective=objective, top=3, solver=solver)
+        assert r.exact and len(r.packages) == 3
+        _check_common(s, r, e, imp)
+    g = e.utilities[imp] - reference_utilities(s)
+    r = improve(s, solver=solver)
+    assert abs(r.packages[0].objective - g.min(axis=1).max()) < 1e-9
+
+
+def test_no_deal_uses_reservation_values() -> None:
+    s = _provisional_scenario("open")
+    data = s.to_dict()
+    for i in data["issues"]:
+        i.pop("value", None)
+        i["status"] = "open"
+    data["parties"][0]["reservation_value"] = 40
+    s2 = Scenario.from_dict(data)
+    assert s2.reference() is None
+    r = improve(s2)
+    assert r.reference is None
+    assert r.reference_utilities == {"A": 40.0, "B": 0.0}
+    assert all(p.utilities["A"] >= 40 and p.gains["B"] >= 0 for p in r.packages)
+    assert all(c.change == "set" for c in r.packages[0].changes)
+
+
+def test_reference_already_on_frontier_is_explained() -> None:
+    s = Scenario.from_dict(
+        {
+            "name": "zero-sum",
+            "parties": [
+                {
+                    "name": "A",
+                    "preferences": {"weights": {"x": 1}, "values": {"x": {"a": 10, "b": 0}}},
+                },
+                {
+                    "name": "B",
+                    "preferences": {"weights": {"x": 1}, "values": {"x": {"a": 0, "b": 10}}},
+                },
+            ],
+            "issues": [{"name": "x", "options": ["a", "b"], "value": "a"}],
+        }
+    )
+    r = improve(s, top=3)
+    assert r.packages == [] and r.exact
+    assert "already on the Pareto frontier" in r.explanation
+
+
+def _big_random(seed: int, n_issues: int = 40, n_opts: int = 8) -> Scenario:
+    rng = np.random.default_rng(seed)
+    issues = [
+        {"name": f"i{k}", "options": [f"o{x}" for x in range(n_opts)], "value": "o0"}
+        for k in range(n_issues)
+    ]
+    parties = []
+    for p in range(3):
+        parties.append(
+            {
+                "name": f"P{p}",
+                "preferences": {
+                    "weights": {f"i{k}": int(rng.integers(1, 10)) for k in range(n_issues)},
+                    "values": {
+                        f"i{k}": {f"o{x}": int(rng.integers(0, 100)) for x in range(n_opts)}
+                        for k in range(n_issues)
+                    },
+                },
+            }
+        )
+    cons = [
+        {
+            "type": "budget",
+            "costs": {
+                f"i{k}": {f"o{x}": int(rng.integers(0, 20)) for x in range(n_opts)}
+                for k in range(n_issues)
+            },
+            "limit": 150,
+        }
+    ]
+    return Scenario.from_dict(
+        {"name": "big", "parties": parties, "issues": issues, "constraints": cons}
+    )
+
+
+def test_time_limited_run_is_never_exact() -> None:
+    s = _big_random(1)
+    r = improve(s, objective="nash", top=5, time_limit=0.01)
+    assert not r.exact
+    assert r.status.termination.value in ("time_limit", "not_solved")
+    assert r.to_json_dict()["exact"] is False
+    assert r.to_json_dict()["status"] == r.status.termination.value
+
+
+def test_bad_arguments() -> None:
+    s = _provisional_scenario("open")
+    with pytest.raises(DealoptError, match="objective"):
+        improve(s, objective="best")
+    with pytest.raises(DealoptError, match="top"):
+        improve(s, top=0)
+    with pytest.raises(DealoptError, match="min_diff"):
+        improve(s, min_diff=0)
+    with pytest.raises(SolverError, match="available"):
+        improve(s, solver="gurobi")
+    with pytest.raises(DealoptError, match="time limit"):
+        improve(s, time_limit=-1)
+
+
+def test_time_limit_inside_a_solve_keeps_verified_packages() -> None:
+    s = _big_random(3, n_issues=80, n_opts=10)  # proving top-2 takes about 4 s
+    r = improve(s, top=2, time_limit=1.0)
+    assert not r.exact and r.status.termination.value == "time_limit"
+    assert "time limit" in r.status.message
+    ref = reference_utilities(s)
+    for p in r.packages:  # an incumbent is still feasible and Pareto-improving
+        u = s.utilities([p.package])[0]
+        assert np.all(u >= ref - 1e-9) and np.any(u > ref + 1e-9)
+    if r.packages:
+        assert "may not be the best" in r.explanation

@@ -1,0 +1,77 @@
+"""The Streamlit app: ``streamlit run ui/app.py`` (``make app`` opens it on the SaaS example).
+
+Pages
+-----
+Every ``*.py`` file in ``ui/pages/`` is a page of the sidebar navigation; adding a page is adding
+one file, nothing else to register. A page file may declare, as plain module-level constants (read
+with ``ast`` without running the file):
+
+* ``PAGE_ORDER = 40`` -- its position (lower first; default 100, then by file name). The built-in
+  pages use 10 (Scenario), 20 (Win-win packages), 30 (Trade-off map), 40 (Progress); later pages
+  take 50, 60, ... A numeric file-name prefix (``55_notes.py``) works too when PAGE_ORDER is absent.
+* ``PAGE_TITLE = "Proposals"`` -- its name in the sidebar (default: from the file name).
+* ``PAGE_ICON = ":material/description:"`` -- an optional icon.
+
+Start a page file with ``import _boot`` (``ui/_boot.py``) before ``from ui import state``, and call
+``_boot.leave_legacy_pages_mode()`` after the imports: the first makes ``ui`` importable, the second
+hands a run Streamlit started in its legacy ``pages/``-folder mode (a fresh server's first deep link
+such as ``/tradeoff``, and every ``AppTest`` run) over to this navigation.
+
+A page reads and changes the session's scenario through ``ui/state.py`` (see its docstring):
+``state.require_scenario()`` for the validated scenario, ``state.improve(...)`` and friends for
+cached engine calls, ``state.show(outcome)`` / ``state.error_box(exc)`` for messages. The lowest
+PAGE_ORDER page opens first. ``$DEALOPT_SCENARIO`` names the scenario file loaded at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+UI_DIR = Path(__file__).resolve().parent
+if str(UI_DIR.parent) not in sys.path:  # `from ui import state` works under `streamlit run`
+    sys.path.insert(0, str(UI_DIR.parent))
+
+import streamlit as st  # noqa: E402
+
+from ui import state  # noqa: E402
+from ui._boot import leave_legacy_pages_mode  # noqa: E402
+from ui.navigation import discover_pages  # noqa: E402
+
+
+def main() -> None:
+    leave_legacy_pages_mode()
+    st.set_page_config(page_title="Deal optimizer", page_icon=":handshake:", layout="wide")
+    state.init_session()
+    specs = discover_pages()
+    pages = [
+        st.Page(
+            spec.path,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=re.sub(r"[^a-z0-9_]+", "_", spec.path.stem.lower()).strip("_") or None,
+            default=(i == 0),
+        )
+        for i, spec in enumerate(specs)
+    ]
+    nav = st.navigation(pages)
+    with st.sidebar:
+        s = state.get_scenario()
+        name = s.name if s is not None else str(state.get_data().get("name", "(unnamed)"))
+        st.caption(f"Scenario: **{name}**")
+        if s is None:
+            st.caption(f":red[{len(state.get_problems())} problem(s) to fix]")
+        else:
+            st.caption(s.summary_line())
+        state.download_button(st.sidebar, key="download_scenario_sidebar")
+    try:
+        nav.run()
+    except Exception as e:  # noqa: BLE001 - the app shows messages, never tracebacks
+        logging.getLogger("dealopt.ui").exception("page %s failed", nav.title)
+        state.error_box(e)
+        st.caption("The details are in the server log. Your scenario is kept in this session.")
+
+
+main()

@@ -1,0 +1,382 @@
+"""Pure edits of raw scenario data (plain dicts as in a file), used by the Scenario page's form.
+
+The form edits the raw data, never the validated model, so that whatever the user typed is kept
+even while it breaks a rule; the validator then flags it. These functions keep the data's
+cross-references consistent (renaming an issue renames it in weights, values, constraints and the
+log; renaming options renames their scores) and never raise on malformed data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optimizer.models import format_number
+
+SHAPES = ("increasing", "decreasing", "peak", "piecewise")
+
+
+def as_list(x: Any) -> list[Any]:
+    """``x`` when it is a list, else an empty list (malformed data is shown, not crashed on)."""
+    return x if isinstance(x, list) else []
+
+
+def as_dict(x: Any) -> dict[str, Any]:
+    """``x`` when it is a dict, else an empty dict."""
+    return x if isinstance(x, dict) else {}
+
+
+def est_point(v: Any) -> float | None:
+    """The point estimate of a raw number or range (``likely``); None when not a number."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, list | tuple) and len(v) == 3:
+        return est_point(v[1])
+    if isinstance(v, dict) and "likely" in v:
+        return est_point(v["likely"])
+    return None
+
+
+def est_range(v: Any) -> tuple[float, float] | None:
+    """(low, high) of a raw range estimate; None for a plain number."""
+    if isinstance(v, list | tuple) and len(v) == 3:
+        lo, hi = est_point(v[0]), est_point(v[2])
+    elif isinstance(v, dict) and "likely" in v:
+        lo, hi = est_point(v.get("low")), est_point(v.get("high"))
+    else:
+        return None
+    if lo is None or hi is None:
+        return None
+    return lo, hi
+
+
+def est_set(old: Any, new: float | None) -> Any:
+    """Replace the point estimate, keeping a range's low and high (the validator checks order)."""
+    if new is None:
+        return None
+    new = tidy(new)
+    if isinstance(old, list | tuple) and len(old) == 3:
+        return [old[0], new, old[2]]
+    if isinstance(old, dict) and "likely" in old:
+        return {**old, "likely": new}
+    return new
+
+
+def tidy(x: float) -> int | float:
+    """20.0 -> 20 so the saved file reads as typed."""
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def party(data: dict[str, Any], idx: int) -> dict[str, Any]:
+    """The raw party at ``idx`` (its preferences dicts created when missing)."""
+    p = as_list(data.get("parties"))[idx]
+    prefs = p.setdefault("preferences", {})
+    if not isinstance(prefs, dict):
+        prefs = p["preferences"] = {}
+    if not isinstance(prefs.get("weights"), dict):
+        prefs["weights"] = {}
+    if not isinstance(prefs.get("values"), dict):
+        prefs["values"] = {}
+    return p
+
+
+def _rename_keys(d: Any, old: str, new: str) -> None:
+    if isinstance(d, dict) and old in d and old != new:
+        items = list(d.items())
+        d.clear()
+        for k, v in items:
+            d[new if k == old else k] = v
+
+
+def rename_issue(data: dict[str, Any], old: str, new: str) -> None:
+    """Rename an issue everywhere it is referred to (weights, values, synergies, constraints, log)."""
+    if old == new:
+        return
+    for it in as_list(data.get("issues")):
+        if isinstance(it, dict) and it.get("name") == old:
+            it["name"] = new
+    for p in as_list(data.get("parties")):
+        prefs = as_dict(as_dict(p).get("preferences"))
+        _rename_keys(prefs.get("weights"), old, new)
+        _rename_keys(prefs.get("values"), old, new)
+        for syn in as_list(prefs.get("synergies")):
+            _rename_keys(as_dict(syn).get("when"), old, new)
+        for field in ("reservation_value", "aspiration"):
+            _rename_keys(as_dict(as_dict(p).get(field)).get("package"), old, new)
+    for c in as_list(data.get("constraints")):
+        c = as_dict(c)
+        if c.get("issue") == old:
+            c["issue"] = new
+        for field in ("combination", "when", "then", "costs"):
+            _rename_keys(c.get(field), old, new)
+    for offer in as_list(data.get("history")):
+        _rename_keys(as_dict(offer).get("package"), old, new)
+        _rename_keys(as_dict(offer).get("status_changes"), old, new)
+
+
+def set_options(data: dict[str, Any], issue_idx: int, options: list[str]) -> None:
+    """Set a categorical issue's options; renamed options (same position) keep their scores."""
+    issue = as_list(data.get("issues"))[issue_idx]
+    old = [str(o) for o in as_list(issue.get("options"))]
+    renames = {}
+    if len(old) == len(options):
+        renames = {a: b for a, b in zip(old, options, strict=True) if a != b}
+    issue["options"] = list(options)
+    name = issue.get("name")
+    if renames:
+        if issue.get("value") in renames:
+            issue["value"] = renames[issue["value"]]
+        _rename_option_refs(data, str(name), renames)
+
+
+def _rename_option_refs(data: dict[str, Any], name: str, renames: dict[str, str]) -> None:
+    """Follow option renames of issue ``name`` in scores, synergies, constraints and the log."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return renames.get(v, v) if isinstance(v, str) else v
+
+    def conv_in(d: Any) -> None:
+        if isinstance(d, dict) and name in d:
+            d[name] = conv(d[name])
+
+    for p in as_list(data.get("parties")):
+        prefs = as_dict(as_dict(p).get("preferences"))
+        scores = as_dict(prefs.get("values")).get(name)
+        if isinstance(scores, dict) and "shape" not in scores:
+            new_scores = {renames.get(k, k): v for k, v in scores.items()}
+            scores.clear()
+            scores.update(new_scores)
+        for syn in as_list(prefs.get("synergies")):
+            conv_in(as_dict(syn).get("when"))
+        for field in ("reservation_value", "aspiration"):
+            conv_in(as_dict(as_dict(p).get(field)).get("package"))
+    for c in as_list(data.get("constraints")):
+        c = as_dict(c)
+        if c.get("issue") == name and isinstance(c.get("options"), list):
+            c["options"] = conv(c["options"])
+        for field in ("combination", "when", "then"):
+            conv_in(c.get(field))
+        costs = as_dict(c.get("costs")).get(name)
+        if isinstance(costs, dict) and "per_unit" not in costs:
+            new_costs = {renames.get(k, k): v for k, v in costs.items()}
+            costs.clear()
+            costs.update(new_costs)
+    for offer in as_list(data.get("history")):
+        conv_in(as_dict(offer).get("package"))
+
+
+def set_kind(data: dict[str, Any], issue_idx: int, kind: str) -> None:
+    """Turn an issue categorical or numeric, with sensible starting fields; resets its values."""
+    issue = as_list(data.get("issues"))[issue_idx]
+    name = issue.get("name")
+    if kind == "numeric":
+        if "options" not in issue:
+            return
+        issue.pop("options", None)
+        issue.update({"min": 0, "max": 100, "step": 1})
+        shape: dict[str, Any] | None = {"shape": "increasing"}
+    else:
+        if "options" in issue:
+            return
+        for f in ("min", "max", "step", "unit"):
+            issue.pop(f, None)
+        issue["options"] = ["Option A", "Option B"]
+        shape = None
+    issue.pop("value", None)
+    issue.pop("status", None)
+    for p in as_list(data.get("parties")):
+        values = as_dict(as_dict(as_dict(p).get("preferences")).get("values"))
+        if shape is None:
+            values.pop(name, None)
+        else:
+            values[name] = dict(shape)
+
+
+def unique_name(existing: list[str], base: str) -> str:
+    """``base`` or ``base 2``, ``base 3``... not in ``existing``."""
+    if base not in existing:
+        return base
+    n = 2
+    while f"{base} {n}" in existing:
+        n += 1
+    return f"{base} {n}"
+
+
+def add_issue(data: dict[str, Any], kind: str = "categorical") -> str:
+    """Append a new issue (weight 1 for every party) and return its name."""
+    issues = data.setdefault("issues", [])
+    names = [str(as_dict(i).get("name")) for i in as_list(issues)]
+    name = unique_name(names, "New issue")
+    if kind == "numeric":
+        issues.append({"name": name, "min": 0, "max": 100, "step": 1})
+    else:
+        issues.append({"name": name, "options": ["Option A", "Option B"]})
+    for j, p in enumerate(as_list(data.get("parties"))):
+        if isinstance(p, dict):
+            prefs = party(data, j)["preferences"]
+            prefs["weights"][name] = 1
+            if kind == "numeric":
+                prefs["values"][name] = {"shape": "increasing" if j % 2 else "decreasing"}
+    return name
+
+
+def remove_issue(data: dict[str, Any], issue_idx: int) -> None:
+    """Delete an issue and its weights and values (constraints naming it are flagged, not cut)."""
+    issues = as_list(data.get("issues"))
+    name = as_dict(issues[issue_idx]).get("name")
+    del issues[issue_idx]
+    for p in as_list(data.get("parties")):
+        prefs = as_dict(as_dict(p).get("preferences"))
+        as_dict(prefs.get("weights")).pop(name, None)
+        as_dict(prefs.get("values")).pop(name, None)
+
+
+def add_party(data: dict[str, Any]) -> str:
+    """Append a party (weight 1 on every issue) and return its name."""
+    parties = data.setdefault("parties", [])
+    names = [str(as_dict(p).get("name")) for p in as_list(parties)]
+    name = unique_name(names, "Other party")
+    issues = [as_dict(i) for i in as_list(data.get("issues"))]
+    values = {str(i.get("name")): {"shape": "increasing"} for i in issues if "options" not in i}
+    parties.append(
+        {
+            "name": name,
+            "preferences": {"weights": {str(i.get("name")): 1 for i in issues}, "values": values},
+        }
+    )
+    return name
+
+
+def remove_party(data: dict[str, Any], party_idx: int) -> None:
+    """Delete a party (``us`` is cleared when it named that party)."""
+    parties = as_list(data.get("parties"))
+    name = as_dict(parties[party_idx]).get("name")
+    del parties[party_idx]
+    if data.get("us") == name:
+        data.pop("us", None)
+
+
+def rename_party(data: dict[str, Any], old: str, new: str) -> None:
+    """Rename a party everywhere (``us``, constraints, the log)."""
+    for p in as_list(data.get("parties")):
+        if isinstance(p, dict) and p.get("name") == old:
+            p["name"] = new
+    if data.get("us") == old:
+        data["us"] = new
+    for c in as_list(data.get("constraints")):
+        if isinstance(c, dict) and c.get("party") == old:
+            c["party"] = new
+    for offer in as_list(data.get("history")):
+        if isinstance(offer, dict) and offer.get("by") == old:
+            offer["by"] = new
+
+
+def apply_score_edits(
+    data: dict[str, Any], issue_name: str, options: list[str], edited_rows: dict[Any, Any]
+) -> None:
+    """Apply a data_editor's ``edited_rows`` ({row: {"p<j>": score}}) to the option scores."""
+    for row, cols in as_dict(edited_rows).items():
+        r = int(row)
+        if not 0 <= r < len(options):
+            continue
+        for col, val in as_dict(cols).items():
+            if not str(col).startswith("p"):
+                continue
+            j = int(str(col)[1:])
+            values = party(data, j)["preferences"]["values"]
+            scores = values.get(issue_name)
+            if not isinstance(scores, dict) or "shape" in scores:
+                scores = values[issue_name] = {}
+            opt = options[r]
+            if val is None or (isinstance(val, float) and val != val):
+                scores.pop(opt, None)
+            else:
+                scores[opt] = est_set(scores.get(opt), float(val))
+
+
+def frame_changes(before: Any, after: Any, columns: list[str]) -> dict[int, dict[str, Any]]:
+    """Cells of ``columns`` that differ between two data frames of the same rows, by row."""
+    out: dict[int, dict[str, Any]] = {}
+    if after is None or len(after) != len(before):
+        return out
+    for r in range(len(before)):
+        for c in columns:
+            a, b = before[c].iloc[r], after[c].iloc[r]
+            a_na, b_na = a is None or a != a, b is None or b != b
+            if a_na and b_na:
+                continue
+            if a_na != b_na or abs(float(a) - float(b)) > 1e-12:
+                out.setdefault(r, {})[c] = None if b_na else float(b)
+    return out
+
+
+def parse_points(text: str) -> list[list[float]] | str:
+    """Piecewise points typed as ``40:0, 50:80, 60:100``; an error message when unreadable."""
+    pts = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ":" not in part:
+            return f"{part!r} is not value:score (e.g. 40:0, 50:80, 60:100)"
+        a, b = part.split(":", 1)
+        try:
+            pts.append([tidy(float(a)), tidy(float(b))])
+        except ValueError:
+            return f"{part!r} is not value:score with two numbers"
+    return pts
+
+
+def points_text(points: Any) -> str:
+    """Piecewise points as ``40:0, 50:80`` text."""
+    out = []
+    for p in as_list(points):
+        if isinstance(p, list | tuple) and len(p) == 2:
+            out.append(f"{_num(p[0])}:{_num(p[1])}")
+    return ", ".join(out)
+
+
+def _num(x: Any) -> str:
+    return format_number(float(x)) if isinstance(x, int | float) else str(x)
+
+
+def _cond(v: Any) -> str:
+    if isinstance(v, list):
+        return " or ".join(_cond(x) for x in v)
+    if isinstance(v, dict):
+        lo, hi = v.get("min"), v.get("max")
+        if lo is not None and hi is not None:
+            return f"between {_num(lo)} and {_num(hi)}"
+        return f"at least {_num(lo)}" if lo is not None else f"at most {_num(hi)}"
+    return _num(v) if isinstance(v, int | float) else str(v)
+
+
+def _conds(d: Any) -> str:
+    return " and ".join(f"{k} is {_cond(v)}" for k, v in as_dict(d).items())
+
+
+def describe_constraint(c: Any) -> str:
+    """One constraint in words ("CloudDesk: price per seat at least 44")."""
+    c = as_dict(c)
+    who = f"{c['party']}: " if c.get("party") else ""
+    kind = c.get("type")
+    if kind == "acceptable":
+        if c.get("options") is not None:
+            body = f"{c.get('issue')} must be {_cond(list(c['options']))}"
+        else:
+            body = f"{c.get('issue')} {_cond({'min': c.get('min'), 'max': c.get('max')})}"
+    elif kind == "forbidden":
+        body = f"not both {_conds(c.get('combination'))}"
+    elif kind == "implies":
+        body = f"if {_conds(c.get('when'))} then {_conds(c.get('then'))}"
+    elif kind == "budget":
+        body = f"total cost of {', '.join(as_dict(c.get('costs')))} at most {_num(c.get('limit'))} {c.get('unit', '')}".rstrip()
+    else:
+        body = f"unknown constraint type {kind!r}"
+    name = f"**{c['name']}** — " if c.get("name") else ""
+    return f"{name}{who}{body}"

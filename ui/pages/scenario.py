@@ -1,0 +1,826 @@
+"""Scenario page: start from an example, a file or blank; edit everything; download as YAML.
+
+Every widget writes straight into the session's raw data (``state.get_data()``) through an
+``on_change`` callback and re-validates; invalid entries stay as typed and the validator's located
+message is shown next to the field concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
+import pandas as pd
+import streamlit as st
+import yaml
+
+from optimizer.models import STATUSES, format_number
+from ui import editing as ed
+from ui import state
+
+_boot.leave_legacy_pages_mode()
+
+PAGE_ORDER = 10
+PAGE_TITLE = "Scenario"
+PAGE_ICON = ":material/edit_note:"
+
+YAML_TEXT = "dealopt_yaml_text"  # kept text of the YAML editor while it does not parse
+CONSTRAINTS_TEXT = "dealopt_constraints_text"
+UPLOADED = "dealopt_uploaded_id"
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers: every edit is a callback that changes the raw data, then re-validates
+# --------------------------------------------------------------------------------------------
+
+
+def _apply(key: str, fn: Callable[[Any], None]) -> None:
+    fn(st.session_state[key])
+    state.commit()
+
+
+def _run(fn: Callable[[], None], reset: bool = False) -> None:
+    fn()
+    state.set_data(state.get_data(), reset_widgets=reset)
+
+
+def _loc_issue(idx: int, name: Any) -> Callable[[str], bool]:
+    heads = (f'issue "{name}"', f"issue {idx + 1}")
+    return lambda loc: any(loc == h or loc.startswith(h + " ") for h in heads)
+
+
+def _loc_party(idx: int, name: Any, prefs: bool) -> Callable[[str], bool]:
+    heads = (f'party "{name}"', f"party {idx + 1}")
+
+    def match(loc: str) -> bool:
+        if not any(loc == h or loc.startswith(h + " ") for h in heads):
+            return False
+        is_pref = any(w in loc for w in ("> weights", "> values", "> preferences", "> synergy"))
+        return is_pref == prefs
+
+    return match
+
+
+def _rename(data: dict[str, Any], what: str, old: str, new: str, key: str) -> None:
+    """Rename an issue or party everywhere; a name already taken is refused (and said so)."""
+    items = ed.as_list(data.get("issues" if what == "issue" else "parties"))
+    taken = [str(ed.as_dict(i).get("name")) for i in items if ed.as_dict(i).get("name") != old]
+    if new in taken:
+        st.session_state[key + ":error"] = (
+            f"another {what} is already called {new!r}; choose a different name"
+        )
+        return
+    st.session_state[key + ":error"] = None
+    if what == "issue":
+        ed.rename_issue(data, old, new)
+    else:
+        ed.rename_party(data, old, new)
+
+
+def _field_error(key: str, container: Any = st) -> None:
+    """The message a field's callback left (e.g. a refused rename), shown under the field."""
+    msg = st.session_state.get(key + ":error")
+    if msg:
+        container.error(msg, icon=":material/error:")
+
+
+# --------------------------------------------------------------------------------------------
+# Start: example, upload, blank
+# --------------------------------------------------------------------------------------------
+
+
+def _load_example() -> None:
+    name = st.session_state.get("example_choice")
+    if name:
+        state.load_example(name)
+        st.session_state.pop(YAML_TEXT, None)
+        st.session_state.pop(CONSTRAINTS_TEXT, None)
+
+
+def _blank() -> None:
+    state.new_blank()
+    st.session_state.pop(YAML_TEXT, None)
+    st.session_state.pop(CONSTRAINTS_TEXT, None)
+
+
+def _start_section() -> None:
+    exs = state.examples()
+    c1, c2, c3 = st.columns([3, 3, 1.3], vertical_alignment="bottom")
+    with c1:
+        labels = {e.name: f"{e.title}  ({e.path.name})" for e in exs}
+        st.selectbox(
+            "Start from an example",
+            list(labels),
+            format_func=lambda n: labels.get(n, n),
+            key="example_choice",
+        )
+        st.button(
+            "Load example",
+            key="load_example",
+            on_click=_load_example,
+            icon=":material/folder_open:",
+        )
+    with c2:
+        up = st.file_uploader(
+            "Or upload a scenario file (YAML or JSON)", type=["yaml", "yml", "json"], key="upload"
+        )
+    with c3:
+        st.button("Start blank", key="start_blank", on_click=_blank, icon=":material/note_add:")
+    if up is not None and st.session_state.get(UPLOADED) != up.file_id:
+        st.session_state[UPLOADED] = up.file_id
+        raw = up.getvalue()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            state.error_box(f"{up.name}: not UTF-8 text; save it as UTF-8 and upload again")
+            return
+        if len(raw) > 20 * 1024 * 1024:
+            state.error_box(f"{up.name}: the file is too large (limit 20 MB)")
+            return
+        err = state.load_text(text, up.name)
+        if err:
+            st.session_state[YAML_TEXT] = text  # keep it to fix in the YAML tab
+            st.session_state["dealopt_upload_error"] = err
+        else:
+            st.session_state.pop(YAML_TEXT, None)
+            st.session_state.pop(CONSTRAINTS_TEXT, None)
+            st.session_state["dealopt_upload_error"] = None
+        st.rerun()
+    if st.session_state.get("dealopt_upload_error"):
+        state.error_box(
+            st.session_state["dealopt_upload_error"]
+            + "\n\nThe text is kept in the **YAML** tab below so you can fix it."
+        )
+    load_error = st.session_state.get(state.LOAD_ERROR)
+    if load_error:
+        state.error_box(load_error)
+
+
+# --------------------------------------------------------------------------------------------
+# Basics and parties
+# --------------------------------------------------------------------------------------------
+
+
+def _basics(data: dict[str, Any]) -> None:
+    c1, c2 = st.columns([2, 1])
+    k = state.wkey("name")
+    c1.text_input(
+        "Negotiation name",
+        value=str(data.get("name", "")),
+        key=k,
+        on_change=_apply,
+        args=(k, lambda v: data.__setitem__("name", v)),
+    )
+    names = [str(ed.as_dict(p).get("name", "")) for p in ed.as_list(data.get("parties"))]
+    if names:
+        us = data.get("us") if data.get("us") in names else names[0]
+        k = state.wkey("us")
+        c2.selectbox(
+            "We are",
+            names,
+            index=names.index(us),
+            key=k,
+            on_change=_apply,
+            args=(k, lambda v: data.__setitem__("us", v)),
+        )
+    k = state.wkey("description")
+    st.text_area(
+        "Description",
+        value=str(data.get("description", "")),
+        key=k,
+        height=68,
+        on_change=_apply,
+        args=(
+            k,
+            lambda v: data.__setitem__("description", v) if v else data.pop("description", None),
+        ),
+    )
+    state.problems_box(
+        state.get_problems(), lambda loc: loc in ("name", "us", "description", "utility_scale")
+    )
+
+
+def _level_input(
+    col: Any, data: dict[str, Any], j: int, field: str, label: str, help_: str
+) -> None:
+    p = ed.party(data, j)
+    raw = p.get(field)
+    if isinstance(raw, dict) and "package" in raw:
+        col.caption(f"{label}: the utility of a given package (edit it on the YAML tab).")
+        return
+    point = ed.est_point(raw)
+    rng = ed.est_range(raw)
+    k = state.wkey("party", j, field)
+
+    def setter(v: Any) -> None:
+        if v is None:
+            p.pop(field, None)
+        else:
+            p[field] = ed.est_set(raw, float(v))
+
+    col.number_input(
+        label,
+        format="%g",
+        value=point,
+        min_value=None,
+        step=1.0,
+        key=k,
+        placeholder="none",
+        help=help_,
+        on_change=_apply,
+        args=(k, setter),
+    )
+    if rng is not None:
+        col.caption(f"estimated range {format_number(rng[0])} to {format_number(rng[1])}")
+
+
+def _parties(data: dict[str, Any]) -> None:
+    parties = ed.as_list(data.get("parties"))
+    problems = state.get_problems()
+    us = data.get("us")
+    for j, p in enumerate(parties):
+        if not isinstance(p, dict):
+            state.error_box(f"party {j + 1} is not a mapping; fix it on the YAML tab")
+            continue
+        name = p.get("name", "")
+        with st.container(border=True):
+            c1, c2, c3, c4 = st.columns([2, 1.3, 1.3, 0.6], vertical_alignment="top")
+            k = state.wkey("party", j, "name")
+            c1.text_input(
+                "Party" + (" (us)" if name == us or (us is None and j == 0) else ""),
+                value=str(name),
+                key=k,
+                on_change=_apply,
+                args=(k, lambda v, old=name, k=k: _rename(data, "party", str(old), v, k)),
+            )
+            _field_error(k, c1)
+            _level_input(
+                c2,
+                data,
+                j,
+                "reservation_value",
+                "Walk-away point",
+                "Reservation value (BATNA) on the 0-100 utility scale: a package below it is "
+                "worse than no deal for this party. Leave empty for none.",
+            )
+            _level_input(
+                c3,
+                data,
+                j,
+                "aspiration",
+                "Aspiration",
+                "What this party hopes for (framing only, not a hard limit).",
+            )
+            c4.button(
+                "",
+                key=state.wkey("party", j, "remove"),
+                icon=":material/delete:",
+                help=f"Remove {name}",
+                disabled=len(parties) <= 2,
+                on_click=_run,
+                args=(lambda j=j: ed.remove_party(data, j), True),
+            )
+            k = state.wkey("party", j, "description")
+            st.text_input(
+                "Notes",
+                value=str(p.get("description", "")),
+                key=k,
+                on_change=_apply,
+                args=(k, lambda v, p=p: p.__setitem__("description", v)),
+            )
+            state.problems_box(problems, _loc_party(j, name, prefs=False))
+    st.button(
+        "Add a party",
+        key=state.wkey("add_party"),
+        icon=":material/person_add:",
+        on_click=_run,
+        args=(lambda: ed.add_party(data), True),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Issues
+# --------------------------------------------------------------------------------------------
+
+
+def _set_options_text(data: dict[str, Any], j: int, text: str) -> None:
+    opts = [line.strip() for line in text.splitlines() if line.strip()]
+    ed.set_options(data, j, opts)
+
+
+def _issue(data: dict[str, Any], j: int, issue: dict[str, Any], problems: list[Any]) -> None:
+    name = issue.get("name", "")
+    numeric = "options" not in issue
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns([2.2, 1.2, 1.2, 0.5], vertical_alignment="top")
+        k = state.wkey("issue", j, "name")
+        c1.text_input(
+            "Issue",
+            value=str(name),
+            key=k,
+            on_change=_apply,
+            args=(k, lambda v, old=name, k=k: _rename(data, "issue", str(old), v, k)),
+        )
+        _field_error(k, c1)
+        k = state.wkey("issue", j, "kind")
+        c2.selectbox(
+            "Kind",
+            ["categorical", "numeric"],
+            index=1 if numeric else 0,
+            key=k,
+            on_change=lambda k=k: _run(lambda: ed.set_kind(data, j, st.session_state[k]), True),
+        )
+        status = issue.get("status", "open")
+        k = state.wkey("issue", j, "status")
+        c3.selectbox(
+            "Status",
+            list(STATUSES),
+            index=list(STATUSES).index(status) if status in STATUSES else 0,
+            key=k,
+            help="open: free to change; provisional: tentatively settled, reopened only for a "
+            "clear gain; agreed: settled, never reopened.",
+            on_change=_apply,
+            args=(
+                k,
+                lambda v: (
+                    issue.__setitem__("status", v) if v != "open" else issue.pop("status", None)
+                ),
+            ),
+        )
+        c4.button(
+            "",
+            key=state.wkey("issue", j, "remove"),
+            icon=":material/delete:",
+            help=f"Remove {name}",
+            disabled=len(ed.as_list(data.get("issues"))) <= 1,
+            on_click=_run,
+            args=(lambda: ed.remove_issue(data, j), True),
+        )
+        if numeric:
+            c1, c2, c3, c4, c5 = st.columns(5)
+            for col, field, label in (
+                (c1, "min", "From"),
+                (c2, "max", "To"),
+                (c3, "step", "Step"),
+            ):
+                k = state.wkey("issue", j, field)
+                col.number_input(
+                    label,
+                    format="%g",
+                    value=ed.est_point(issue.get(field)),
+                    key=k,
+                    step=1.0,
+                    placeholder="1" if field == "step" else "",
+                    on_change=_apply,
+                    args=(
+                        k,
+                        lambda v, f=field: (
+                            issue.__setitem__(f, ed.tidy(float(v)))
+                            if v is not None
+                            else issue.pop(f, None)
+                        ),
+                    ),
+                )
+            k = state.wkey("issue", j, "unit")
+            c4.text_input(
+                "Unit",
+                value=str(issue.get("unit", "")),
+                key=k,
+                on_change=_apply,
+                args=(k, lambda v: issue.__setitem__("unit", v) if v else issue.pop("unit", None)),
+            )
+            value = issue.get("value")
+            k = state.wkey("issue", j, "value")
+            c5.number_input(
+                "On the table",
+                format="%g",
+                value=float(value) if isinstance(value, int | float) else None,
+                key=k,
+                step=float(ed.est_point(issue.get("step")) or 1.0),
+                placeholder="no value",
+                help="The value currently on the table (needed for provisional and agreed issues).",
+                on_change=_apply,
+                args=(
+                    k,
+                    lambda v: (
+                        issue.__setitem__("value", ed.tidy(float(v)))
+                        if v is not None
+                        else issue.pop("value", None)
+                    ),
+                ),
+            )
+        else:
+            c1, c2 = st.columns([2, 1])
+            options = [str(o) for o in ed.as_list(issue.get("options"))]
+            k = state.wkey("issue", j, "options")
+            c1.text_area(
+                "Options (one per line)",
+                value="\n".join(options),
+                key=k,
+                height=44 + 24 * min(max(len(options), 2), 8),
+                on_change=_apply,
+                args=(k, lambda v: _set_options_text(data, j, v)),
+            )
+            value = issue.get("value")
+            choices = ["(none)", *options]
+            shown = str(value) if value is not None and str(value) in options else "(none)"
+            if value is not None and str(value) not in options:
+                choices.append(str(value))
+                shown = str(value)
+            k = state.wkey("issue", j, "value", len(options))
+            c2.selectbox(
+                "On the table",
+                choices,
+                index=choices.index(shown),
+                key=k,
+                help="The option currently on the table (needed for provisional and agreed issues).",
+                on_change=_apply,
+                args=(
+                    k,
+                    lambda v: (
+                        issue.__setitem__("value", v) if v != "(none)" else issue.pop("value", None)
+                    ),
+                ),
+            )
+        state.problems_box(problems, _loc_issue(j, name))
+
+
+def _issues(data: dict[str, Any]) -> None:
+    problems = state.get_problems()
+    for j, issue in enumerate(ed.as_list(data.get("issues"))):
+        if not isinstance(issue, dict):
+            state.error_box(f"issue {j + 1} is not a mapping; fix it on the YAML tab")
+            continue
+        _issue(data, j, issue, problems)
+    c1, c2, _ = st.columns([1.4, 1.4, 2])
+    c1.button(
+        "Add a categorical issue",
+        key=state.wkey("add_cat"),
+        icon=":material/add:",
+        on_click=_run,
+        args=(lambda: ed.add_issue(data, "categorical"), True),
+    )
+    c2.button(
+        "Add a numeric issue",
+        key=state.wkey("add_num"),
+        icon=":material/add:",
+        on_click=_run,
+        args=(lambda: ed.add_issue(data, "numeric"), True),
+    )
+    state.problems_box(problems, lambda loc: loc == "issues" or loc.startswith("issues "))
+
+
+# --------------------------------------------------------------------------------------------
+# Preferences: weights (sliders with the normalised share) and values
+# --------------------------------------------------------------------------------------------
+
+
+def _weights(
+    data: dict[str, Any], parties: list[dict[str, Any]], issues: list[dict[str, Any]]
+) -> None:
+    st.markdown("**Weights** — how much each issue matters to each side (only ratios count).")
+    cols = st.columns(len(parties))
+    for j, (col, p) in enumerate(zip(cols, parties, strict=True)):
+        weights = ed.party(data, j)["preferences"]["weights"]
+        points = {
+            str(i.get("name")): ed.est_point(weights.get(i.get("name"))) or 0.0 for i in issues
+        }
+        total = sum(max(0.0, v) for v in points.values())
+        big = max(points.values(), default=0.0)
+        top = (
+            1.0
+            if big <= 1.0 and any(0 < v < 1 for v in points.values())
+            else max(100.0, float(big))
+        )
+        with col.container(border=True):
+            st.markdown(f"**{p.get('name', '')}**")
+            for i in issues:
+                iname = str(i.get("name"))
+                raw = weights.get(iname)
+                v = points[iname]
+                k = state.wkey("weight", j, iname)
+
+                def setter(
+                    x: Any, iname: str = iname, raw: Any = raw, weights: dict = weights
+                ) -> None:
+                    weights[iname] = ed.est_set(raw, float(x))
+
+                st.slider(
+                    iname,
+                    format="%g",
+                    min_value=0.0,
+                    max_value=float(top),
+                    value=float(min(max(v, 0.0), top)),
+                    step=float(top) / 100.0,
+                    key=k,
+                    on_change=_apply,
+                    args=(k, setter),
+                )
+                share = v / total if total > 0 else 0.0
+                rng = ed.est_range(raw)
+                extra = (
+                    f" · estimate range {format_number(rng[0])}-{format_number(rng[1])}"
+                    if rng
+                    else ""
+                )
+                st.caption(f"share {share:.0%} of {p.get('name', '')}'s total{extra}")
+            state.problems_box(state.get_problems(), _loc_party(j, p.get("name"), prefs=True))
+
+
+def _scores_editor(
+    data: dict[str, Any], parties: list[dict[str, Any]], issue: dict[str, Any]
+) -> None:
+    iname = str(issue.get("name"))
+    options = [str(o) for o in ed.as_list(issue.get("options"))]
+    rows = []
+    for opt in options:
+        row: dict[str, Any] = {"option": opt}
+        for j, _p in enumerate(parties):
+            scores = ed.party(data, j)["preferences"]["values"].get(iname)
+            v = scores.get(opt) if isinstance(scores, dict) and "shape" not in scores else None
+            row[f"p{j}"] = ed.est_point(v)
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=["option", *[f"p{j}" for j in range(len(parties))]])
+    k = state.wkey("scores", iname, len(options))
+
+    edited = st.data_editor(
+        df,
+        key=k,
+        hide_index=True,
+        disabled=["option"],
+        width="stretch",
+        column_config={
+            "option": st.column_config.TextColumn(iname),
+            **{
+                f"p{j}": st.column_config.NumberColumn(
+                    str(p.get("name", f"party {j + 1}")),
+                    min_value=0.0,
+                    help="How much this side likes the option (any scale; the best counts 1).",
+                )
+                for j, p in enumerate(parties)
+            },
+        },
+    )
+    # The editor's result (typed in the browser or set through session_state) is diffed against
+    # the data, so only real changes are applied; applying them again is a no-op.
+    changes = ed.frame_changes(df, edited, [f"p{j}" for j in range(len(parties))])
+    if changes:
+        ed.apply_score_edits(data, iname, options, changes)
+        state.commit()
+        st.rerun()
+
+
+def _shape_editor(
+    data: dict[str, Any], parties: list[dict[str, Any]], issue: dict[str, Any]
+) -> None:
+    iname = str(issue.get("name"))
+    st.markdown(
+        f"**{iname}** ({format_number(float(issue.get('min') or 0))} to "
+        f"{format_number(float(issue.get('max') or 0))} {issue.get('unit', '')})"
+    )
+    cols = st.columns(len(parties))
+    for j, (col, p) in enumerate(zip(cols, parties, strict=True)):
+        values = ed.party(data, j)["preferences"]["values"]
+        spec = values.get(iname)
+        spec = spec if isinstance(spec, dict) and "shape" in spec else None
+        shape = spec.get("shape") if spec else "(no value)"
+        k = state.wkey("shape", j, iname)
+        choices = ["(no value)", *ed.SHAPES]
+
+        def set_shape(v: Any, iname: str = iname, values: dict = values, issue=issue) -> None:
+            if v == "(no value)":
+                values.pop(iname, None)
+            elif v == "peak":
+                lo, hi = (
+                    ed.est_point(issue.get("min")) or 0.0,
+                    ed.est_point(issue.get("max")) or 0.0,
+                )
+                values[iname] = {"shape": "peak", "peak": ed.tidy((lo + hi) / 2)}
+            elif v == "piecewise":
+                lo, hi = (
+                    ed.est_point(issue.get("min")) or 0.0,
+                    ed.est_point(issue.get("max")) or 0.0,
+                )
+                values[iname] = {
+                    "shape": "piecewise",
+                    "points": [[ed.tidy(lo), 0], [ed.tidy(hi), 100]],
+                }
+            else:
+                values[iname] = {"shape": v}
+
+        col.selectbox(
+            f"{p.get('name', '')}",
+            choices,
+            index=choices.index(shape) if shape in choices else 0,
+            key=k,
+            help="increasing: more is better; decreasing: less is better; peak: best at one "
+            "value; piecewise: value:score points, linear in between.",
+            on_change=_apply,
+            args=(k, set_shape),
+        )
+        if spec and spec.get("shape") == "peak":
+            k2 = state.wkey("peak", j, iname)
+            col.number_input(
+                "best value",
+                format="%g",
+                value=ed.est_point(spec.get("peak")),
+                key=k2,
+                on_change=_apply,
+                args=(
+                    k2,
+                    lambda v, spec=spec: (
+                        spec.__setitem__("peak", ed.tidy(float(v)))
+                        if v is not None
+                        else spec.pop("peak", None)
+                    ),
+                ),
+            )
+        if spec and spec.get("shape") == "piecewise":
+            k2 = state.wkey("points", j, iname)
+            err_key = k2 + ":error"
+
+            def set_points(v: Any, spec: dict = spec, err_key: str = err_key) -> None:
+                pts = ed.parse_points(v)
+                if isinstance(pts, str):
+                    st.session_state[err_key] = pts
+                else:
+                    st.session_state[err_key] = None
+                    spec["points"] = pts
+
+            col.text_input(
+                "points (value:score, ...)",
+                value=ed.points_text(spec.get("points")),
+                key=k2,
+                on_change=_apply,
+                args=(k2, set_points),
+            )
+            if st.session_state.get(err_key):
+                col.error(st.session_state[err_key], icon=":material/error:")
+
+
+def _preferences(data: dict[str, Any]) -> None:
+    parties = [p for p in ed.as_list(data.get("parties")) if isinstance(p, dict)]
+    issues = [i for i in ed.as_list(data.get("issues")) if isinstance(i, dict)]
+    if len(parties) != len(ed.as_list(data.get("parties"))) or not parties:
+        state.error_box("The parties cannot be shown as a form; fix them on the YAML tab.")
+        return
+    _weights(data, parties, issues)
+    st.markdown(
+        "**Values** — how much each side likes each option (categorical issues: any "
+        "non-negative scores, the best counts as 1)."
+    )
+    cats = [i for i in issues if "options" in i]
+    nums = [i for i in issues if "options" not in i]
+    for i in cats:
+        _scores_editor(data, parties, i)
+    for i in nums:
+        with st.container(border=True):
+            _shape_editor(data, parties, i)
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints and the whole file as YAML
+# --------------------------------------------------------------------------------------------
+
+
+def _constraints(data: dict[str, Any]) -> None:
+    cons = ed.as_list(data.get("constraints"))
+    if cons:
+        for c in cons:
+            st.markdown(f"- {ed.describe_constraint(c)}")
+    else:
+        st.caption("No constraints: every combination of options is allowed.")
+    current = state.dump_yaml(cons) if cons else ""
+    kept = st.session_state.get(CONSTRAINTS_TEXT)
+    k = state.wkey("constraints_yaml")
+
+    def apply(v: str) -> None:
+        try:
+            parsed = yaml.safe_load(v) if v.strip() else []
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            st.session_state[CONSTRAINTS_TEXT] = (
+                v,
+                f"not valid YAML{where}: {getattr(e, 'problem', e)}",
+            )
+            return
+        if parsed is None:
+            parsed = []
+        if not isinstance(parsed, list):
+            st.session_state[CONSTRAINTS_TEXT] = (
+                v,
+                "write a list of constraints (each starts with '- type: ...')",
+            )
+            return
+        st.session_state[CONSTRAINTS_TEXT] = None
+        if parsed:
+            data["constraints"] = parsed
+        else:
+            data.pop("constraints", None)
+
+    st.text_area(
+        "Constraints (YAML list; press Ctrl+Enter or click outside to apply)",
+        value=kept[0] if kept else current,
+        key=k,
+        height=240,
+        help="Types: acceptable (issue, options or min/max), forbidden (combination), implies "
+        "(when, then), budget (costs per option or per_unit, limit). Optional: name, party.\n\n"
+        "Example:\n\n- type: acceptable\n  party: Them\n  issue: price\n  min: 40",
+        on_change=_apply,
+        args=(k, apply),
+    )
+    if kept:
+        state.error_box(kept[1])
+    state.problems_box(state.get_problems(), lambda loc: loc.startswith("constraint"))
+
+
+def _yaml_tab() -> None:
+    st.caption(
+        "The whole scenario as a file: edit anything here (synergies, ranges, history...) and "
+        "apply. Text that does not parse is kept so you can fix it."
+    )
+    kept = st.session_state.get(YAML_TEXT)
+    k = state.wkey("yaml")
+    text = st.text_area(
+        "Scenario YAML",
+        value=kept if kept is not None else state.scenario_yaml(),
+        key=k,
+        height=420,
+    )
+
+    def apply() -> None:
+        v = st.session_state[k]
+        err = state.load_text(v, "edited.yaml")
+        if err:
+            st.session_state[YAML_TEXT] = v
+            st.session_state["dealopt_yaml_error"] = err
+        else:
+            st.session_state.pop(YAML_TEXT, None)
+            st.session_state["dealopt_yaml_error"] = None
+            st.session_state[state.SOURCE] = "edited YAML"
+
+    st.button("Apply YAML", key="apply_yaml", on_click=apply, icon=":material/check:")
+    if st.session_state.get("dealopt_yaml_error") and kept is not None and text == kept:
+        state.error_box(st.session_state["dealopt_yaml_error"])
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+
+def page() -> None:
+    st.title("Scenario")
+    _start_section()
+    data = state.get_data()
+    s = state.get_scenario()
+    problems = state.get_problems()
+    src = state.source()
+    with st.container():  # one element above the tabs, whatever it holds: the tabs keep their place
+        if s is not None:
+            st.success(
+                f"**{s.name}** — {s.summary_line()}" + (f" · from {src}" if src else ""),
+                icon=":material/check_circle:",
+            )
+            state.problems_box(state.get_warnings())
+        else:
+            st.error(
+                f"{len(problems)} problem(s) to fix — each is shown next to its field below. "
+                "Your entries are kept.",
+                icon=":material/error:",
+            )
+            with st.expander("All problems", expanded=len(problems) <= 3):
+                for p in problems:
+                    st.markdown(f"- **{p.location}**: {p.message}")
+    tabs = st.tabs(
+        ["Basics & parties", "Issues & status", "Preferences", "Constraints", "YAML"],
+        key="scenario_tabs",
+        on_change="rerun",
+    )
+    if isinstance(data, dict):
+        try:
+            with tabs[0]:
+                _basics(data)
+                _parties(data)
+            with tabs[1]:
+                _issues(data)
+            with tabs[2]:
+                _preferences(data)
+            with tabs[3]:
+                _constraints(data)
+        except Exception as e:  # noqa: BLE001 - malformed data: never a traceback
+            state.error_box(
+                f"The form cannot show this scenario ({type(e).__name__}: {e}); "
+                "edit it on the YAML tab."
+            )
+    else:
+        state.error_box("The scenario is not a mapping; edit it on the YAML tab.")
+    with tabs[4]:
+        _yaml_tab()
+    st.divider()
+    state.download_button(st, key="download_scenario")
+
+
+page()

@@ -1,0 +1,534 @@
+"""Session helpers shared by every page of the Streamlit app (import as ``from ui import state``).
+
+The current scenario
+--------------------
+The session keeps two things: the *raw data* the user is editing (plain dicts and lists, exactly as
+in a scenario file, kept even while invalid so nothing typed is lost) and the last *validated*
+``Scenario`` built from it (``None`` while the data has errors).
+
+* ``state.init_session()`` -- called by ``ui/app.py`` on every run; loads ``$DEALOPT_SCENARIO`` (or
+  the first example) the first time.
+* ``state.get_scenario() -> Scenario | None`` -- the validated scenario (``None`` when invalid).
+* ``state.require_scenario() -> Scenario`` -- the same, but shows the problems and stops the page
+  (``st.stop()``) when there is no valid scenario. Use it at the top of result pages.
+* ``state.get_data() -> dict`` -- the live raw data; mutate it, then call ``state.commit()``.
+* ``state.set_data(data, source=None, reset_widgets=False) -> list[Problem]`` -- replace the raw data,
+  validate, store; returns the validation problems (empty when valid).
+* ``state.commit() -> list[Problem]`` -- re-validate the (mutated) raw data.
+* ``state.get_problems() -> list[Problem]`` -- the current data's errors; ``state.get_warnings()``.
+* ``state.set_status(issue, status, value=...)`` -- change one issue's status (and value on the table).
+* ``state.load_example(name)``, ``state.load_text(text, filename)``, ``state.new_blank()`` -- start over.
+* ``state.examples() -> list[Example]`` -- the ready scenarios in ``examples/`` (name, path, title).
+* ``state.revision()`` / ``state.wkey(*parts)`` -- widget keys that change when a new scenario is
+  loaded, so form widgets are rebuilt from the new data instead of keeping stale values.
+* ``state.scenario_key(scenario) -> str`` -- the scenario's canonical JSON (the cache key).
+
+Engine calls (cached)
+---------------------
+Every call returns an ``Outcome`` (``value``, ``error``, ``missing``) instead of raising, and is cached
+with ``st.cache_data`` keyed on the scenario's canonical JSON plus the arguments, so a re-render never
+recomputes and an edit that returns to an earlier state is instant. Failures (infeasible, solver
+errors, unexpected exceptions) are cached as messages; a library module that is not installed yet is
+reported as ``missing`` and not cached.
+
+* ``state.improve(scenario, objective="maxmin", top=1, min_diff=1) -> Outcome[ImproveResult]``
+* ``state.frontier(scenario, parties=None) -> Outcome[FrontierResult]``
+* ``state.summary(scenario) -> Outcome[ProgressSummary]``
+* ``state.explain(scenario, package, reference=None) -> Outcome[TradeExplanation]``
+* ``state.engine_call(module, function, scenario, **kwargs) -> Outcome`` -- the same for any library
+  function ``module.function(scenario, **kwargs)`` (keyword arguments must be plain JSON data);
+  pages added later (proposals, uncertainty) use it for their own calls.
+* ``state.show(outcome, what="the search") -> value | None`` -- shows the error box (or the
+  "not available yet" note) and returns the value, ``None`` on failure.
+
+Messages
+--------
+* ``state.error_box(exc_or_text)`` -- a DealoptError (validation problems listed one per line with
+  their location), any other exception or a text, as an ``st.error`` box; never a traceback.
+* ``state.problems_box(problems, match=None)`` -- validation problems whose location ``match``-es,
+  shown next to the field they concern.
+* ``state.download_button(container=st)`` -- download the edited scenario as YAML (works while
+  invalid too: the raw data is written as it stands, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import yaml
+
+from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidationError
+from optimizer.models import Problem, Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = ROOT / "examples"
+DEFAULT_EXAMPLE = "saas_renewal"
+
+# Session-state keys (one place, so tests can inject values).
+DATA = "dealopt_data"
+SCENARIO = "dealopt_scenario"
+PROBLEMS = "dealopt_problems"
+SOURCE = "dealopt_source"
+REV = "dealopt_rev"
+LOAD_ERROR = "dealopt_load_error"
+
+OBJECTIVES: dict[str, str] = {
+    "maxmin": "Max-min gain (fairest: raise the side that gains least)",
+    "welfare": "Total gain (largest joint gain)",
+    "nash": "Nash product of gains (balanced)",
+}
+
+BLANK: dict[str, Any] = {
+    "name": "New negotiation",
+    "us": "Us",
+    "parties": [
+        {"name": "Us", "preferences": {"weights": {"Issue 1": 1}, "values": {}}},
+        {"name": "Them", "preferences": {"weights": {"Issue 1": 1}, "values": {}}},
+    ],
+    "issues": [{"name": "Issue 1", "options": ["Option A", "Option B"]}],
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Examples
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """A ready scenario file under ``examples/``."""
+
+    name: str
+    path: Path
+    title: str
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _example_titles(paths: tuple[str, ...]) -> dict[str, str]:
+    from optimizer.io import read_data
+
+    out = {}
+    for p in paths:
+        try:
+            data = read_data(p)
+            out[p] = str(data.get("name") or Path(p).stem)
+        except DealoptError:
+            out[p] = Path(p).stem
+    return out
+
+
+def examples() -> list[Example]:
+    """The example scenarios (``examples/*.yaml|yml|json``), the SaaS renewal first."""
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    paths = sorted(
+        p for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json")
+    )
+    paths.sort(key=lambda p: (p.stem != DEFAULT_EXAMPLE, p.stem))
+    titles = _example_titles(tuple(str(p) for p in paths))
+    return [Example(p.stem, p, titles[str(p)]) for p in paths]
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario in the session
+# --------------------------------------------------------------------------------------------
+
+
+def _validate(data: Any) -> tuple[Scenario | None, list[Problem]]:
+    from optimizer.io import scenario_from_data
+
+    try:
+        return scenario_from_data(data), []
+    except ScenarioValidationError as e:
+        return None, list(e.problems)
+    except DealoptError as e:
+        return None, [Problem("scenario", str(e))]
+    except Exception as e:  # noqa: BLE001 - a broken structure must never become a traceback
+        return None, [Problem("scenario", f"cannot be read: {type(e).__name__}: {e}")]
+
+
+def init_session() -> None:
+    """Load the starting scenario once per session ($DEALOPT_SCENARIO, else the first example)."""
+    ss = st.session_state
+    if DATA in ss:
+        return
+    ss[REV] = 0
+    env = os.environ.get("DEALOPT_SCENARIO")
+    if env:
+        path = Path(env)
+        if not path.is_absolute() and not path.exists():
+            path = ROOT / env
+        if load_file(path):
+            return
+        load_error = ss.get(LOAD_ERROR)
+    else:
+        load_error = None
+    exs = examples()
+    if exs and load_file(exs[0].path):
+        ss[LOAD_ERROR] = load_error
+        return
+    set_data(copy.deepcopy(BLANK), source="blank")
+    ss[LOAD_ERROR] = load_error
+
+
+def get_data() -> dict[str, Any]:
+    """The raw scenario data being edited (live: mutate it, then ``commit()``)."""
+    init_session()
+    return st.session_state[DATA]
+
+
+def get_scenario() -> Scenario | None:
+    """The validated scenario, or None while the edited data has errors."""
+    init_session()
+    return st.session_state.get(SCENARIO)
+
+
+def get_problems() -> list[Problem]:
+    """The current data's errors (empty when the scenario is valid)."""
+    init_session()
+    return list(st.session_state.get(PROBLEMS, []))
+
+
+def get_warnings() -> list[Problem]:
+    """Warnings about the valid scenario (e.g. a walk-away point no package reaches)."""
+    s = get_scenario()
+    if s is None:
+        return []
+    return _warnings(scenario_key(s), s)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _warnings(key: str, _scenario: Scenario) -> list[Problem]:
+    try:
+        return _scenario.warnings()
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def source() -> str:
+    """Where the current scenario came from (an example name, a file name, "blank")."""
+    init_session()
+    return str(st.session_state.get(SOURCE, ""))
+
+
+def revision() -> int:
+    """Bumped each time a new scenario is loaded; part of every form widget's key."""
+    return int(st.session_state.get(REV, 0))
+
+
+def wkey(*parts: Any) -> str:
+    """A widget key tied to the loaded scenario (so loading another one rebuilds the form)."""
+    return "w" + str(revision()) + ":" + ":".join(str(p) for p in parts)
+
+
+def set_data(data: Any, *, source: str | None = None, reset_widgets: bool = False) -> list[Problem]:
+    """Replace the raw data, validate it and store both; returns the problems (empty: valid)."""
+    ss = st.session_state
+    scenario, problems = _validate(data)
+    ss[DATA] = data
+    ss[SCENARIO] = scenario
+    ss[PROBLEMS] = problems
+    if source is not None:
+        ss[SOURCE] = source
+    if reset_widgets:
+        ss[REV] = int(ss.get(REV, 0)) + 1
+    return problems
+
+
+def commit() -> list[Problem]:
+    """Re-validate the raw data after an in-place edit."""
+    return set_data(st.session_state[DATA])
+
+
+def load_file(path: str | Path) -> bool:
+    """Load a scenario file into the session; False (and a stored message) when unreadable."""
+    from optimizer.io import read_data
+
+    try:
+        data = read_data(path)
+    except DealoptError as e:
+        st.session_state[LOAD_ERROR] = str(e)
+        return False
+    st.session_state[LOAD_ERROR] = None
+    set_data(data, source=Path(path).name, reset_widgets=True)
+    return True
+
+
+def load_example(name: str) -> list[Problem]:
+    """Load an example by name (file stem); returns the validation problems."""
+    for ex in examples():
+        if ex.name == name:
+            load_file(ex.path)
+            return get_problems()
+    raise KeyError(f"no example named {name!r}")
+
+
+def load_text(text: str, filename: str = "<upload>") -> str | None:
+    """Load uploaded YAML/JSON text; returns an error message when it cannot be parsed at all.
+
+    Parsed data is kept even when it breaks scenario rules (the form flags each problem)."""
+    from optimizer.io import parse_text
+
+    suffix = Path(filename).suffix.lower()
+    fmt = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "auto"
+    try:
+        data = parse_text(text, fmt=fmt, source=filename)
+    except ScenarioFileError as e:
+        return str(e)
+    set_data(data, source=filename, reset_widgets=True)
+    st.session_state[LOAD_ERROR] = None
+    return None
+
+
+def new_blank() -> None:
+    """Start from a small blank scenario (two parties, one issue) to edit."""
+    set_data(copy.deepcopy(BLANK), source="blank", reset_widgets=True)
+
+
+def set_status(issue: str, status: str, value: Any = None) -> list[Problem]:
+    """Set one issue's status (and, when given, the value on the table); returns the problems."""
+    data = get_data()
+    for it in data.get("issues", []):
+        if isinstance(it, dict) and it.get("name") == issue:
+            if status == "open":
+                it.pop("status", None)
+            else:
+                it["status"] = status
+            if value is not None:
+                it["value"] = value
+            break
+    else:
+        raise KeyError(f"no issue named {issue!r}")
+    return commit()
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes numbers read from a file (int/float subclasses) as typed."""
+
+
+def _represent_number(dumper: yaml.SafeDumper, data: Any) -> yaml.Node:
+    tag = "tag:yaml.org,2002:int" if isinstance(data, int) else "tag:yaml.org,2002:float"
+    text = getattr(data, "source", None)
+    if isinstance(text, str):
+        return dumper.represent_scalar(tag, text)
+    if isinstance(data, int):
+        return dumper.represent_int(int(data))
+    return dumper.represent_float(float(data))
+
+
+_Dumper.add_multi_representer(int, _represent_number)
+_Dumper.add_multi_representer(float, _represent_number)
+
+
+def dump_yaml(obj: Any) -> str:
+    """Raw scenario data (or part of it) as YAML, numbers as the user typed them."""
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """The scenario's canonical JSON: equal scenarios give equal keys (the cache key)."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def scenario_yaml() -> str:
+    """The edited scenario as YAML: the validated one when valid, else the raw data as typed."""
+    from optimizer.io import dumps_scenario
+
+    s = get_scenario()
+    if s is not None:
+        return dumps_scenario(s)
+    return dump_yaml(get_data())
+
+
+def download_name() -> str:
+    """A file name for the download, from the scenario's name."""
+    name = str(get_data().get("name") or "scenario") if isinstance(get_data(), dict) else ""
+    slug = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    while "__" in slug:
+        slug = slug.replace("__", "_")
+    return (slug[:60] or "scenario") + ".yaml"
+
+
+def download_button(container: Any = st, key: str = "download_scenario") -> None:
+    """A button that downloads the edited scenario as YAML (invalid data too, as typed)."""
+    container.download_button(
+        "Download scenario (YAML)",
+        data=scenario_yaml(),
+        file_name=download_name(),
+        mime="application/x-yaml",
+        key=key,
+        help="Everything you entered, as a scenario file you can load again or use with dealopt.",
+        width="stretch",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------------------------
+
+
+def error_text(exc: BaseException | str) -> str:
+    """The words of an error, never a traceback."""
+    if isinstance(exc, str):
+        return exc
+    if isinstance(exc, ScenarioValidationError):
+        head = f"{len(exc.problems)} problem(s) in the scenario:"
+        return head + "\n" + "\n".join(f"- {p}" for p in exc.problems)
+    if isinstance(exc, DealoptError):
+        return str(exc)
+    return f"Something went wrong ({type(exc).__name__}): {exc}"
+
+
+def error_box(exc: BaseException | str, container: Any = st) -> None:
+    """Show an error as a message box (a DealoptError's own words; never a traceback)."""
+    container.error(error_text(exc), icon=":material/error:")
+
+
+def problems_box(
+    problems: list[Problem], match: Callable[[str], bool] | None = None, container: Any = st
+) -> list[Problem]:
+    """Show the problems whose location matches, next to the field; returns those shown."""
+    shown = [p for p in problems if match is None or match(p.location)]
+    for p in shown:
+        text = f"**{p.location}**: {p.message}" if p.location else p.message
+        if p.severity == "warning":
+            container.warning(text, icon=":material/warning:")
+        else:
+            container.error(text, icon=":material/error:")
+    return shown
+
+
+# --------------------------------------------------------------------------------------------
+# Engine calls, cached on the scenario's canonical JSON
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a library call gave: ``value`` on success, else ``error`` (or ``missing``)."""
+
+    value: Any = None
+    error: str | None = None
+    missing: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.missing is None
+
+
+def _resolve(module: str, function: str) -> Callable[..., Any] | str:
+    """The library function, or a message saying it is not available yet."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        return f"`{module}` is not available yet ({e})."
+    fn = getattr(mod, function, None)
+    if fn is None:
+        return f"`{module}.{function}` is not available yet."
+    return fn
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_call(
+    module: str, function: str, key: str, kwargs_json: str, _scenario: Scenario
+) -> Outcome:
+    fn = _resolve(module, function)
+    if isinstance(fn, str):  # pragma: no cover - checked before the cache
+        return Outcome(missing=fn)
+    kwargs = json.loads(kwargs_json)
+    t0 = time.perf_counter()
+    try:
+        value = fn(_scenario, **kwargs)
+    except DealoptError as e:
+        return Outcome(error=error_text(e), seconds=time.perf_counter() - t0)
+    except Exception as e:  # noqa: BLE001 - the app never shows a traceback
+        return Outcome(error=error_text(e), seconds=time.perf_counter() - t0)
+    return Outcome(value=value, seconds=time.perf_counter() - t0)
+
+
+def engine_call(module: str, function: str, scenario: Scenario, **kwargs: Any) -> Outcome:
+    """``module.function(scenario, **kwargs)``, cached on the scenario and arguments."""
+    fn = _resolve(module, function)
+    if isinstance(fn, str):
+        return Outcome(missing=fn)
+    kwargs_json = json.dumps(kwargs, sort_keys=True, default=str)
+    return _cached_call(module, function, scenario_key(scenario), kwargs_json, scenario)
+
+
+def improve(
+    scenario: Scenario, objective: str = "maxmin", top: int = 1, min_diff: int = 1
+) -> Outcome:
+    """The best Pareto-improving packages (``optimizer.search.improve``), cached."""
+    return engine_call(
+        "optimizer.search",
+        "improve",
+        scenario,
+        objective=objective,
+        top=int(top),
+        min_diff=int(min_diff),
+    )
+
+
+def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
+    """The Pareto frontier (``optimizer.frontier.frontier``), cached."""
+    return engine_call(
+        "optimizer.frontier",
+        "frontier",
+        scenario,
+        parties=list(parties) if parties else None,
+    )
+
+
+def summary(scenario: Scenario) -> Outcome:
+    """The progress summary (``optimizer.summary.progress_summary``), cached."""
+    return engine_call("optimizer.summary", "progress_summary", scenario)
+
+
+def explain(
+    scenario: Scenario, package: dict[str, Any], reference: dict[str, Any] | None = None
+) -> Outcome:
+    """The trade explanation of a package (``optimizer.explain.explain_trade``), cached."""
+    return engine_call(
+        "optimizer.explain", "explain_trade", scenario, package=package, reference=reference
+    )
+
+
+def show(outcome: Outcome, what: str = "the search", container: Any = st) -> Any:
+    """Show an outcome's error (or "not available yet" note); returns its value or None."""
+    if outcome.missing:
+        container.info(
+            f"{what[:1].upper()}{what[1:]} is not available in this installation yet: "
+            f"{outcome.missing}",
+            icon=":material/hourglass_empty:",
+        )
+        return None
+    if outcome.error:
+        error_box(outcome.error, container)
+        return None
+    return outcome.value
+
+
+def require_scenario() -> Scenario:
+    """The valid scenario, or (when the edits have errors) a message and ``st.stop()``."""
+    s = get_scenario()
+    if s is None:
+        problems = get_problems()
+        st.error(
+            f"The scenario has {len(problems)} problem(s); fix them on the Scenario page "
+            "(your entries are kept).",
+            icon=":material/error:",
+        )
+        problems_box(problems)
+        st.page_link("pages/scenario.py", label="Go to the Scenario page", icon=":material/edit:")
+        st.stop()
+    return s  # type: ignore[return-value]
