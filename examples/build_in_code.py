@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from optimizer import Scenario, improve
-from optimizer.frontier import frontier
+from optimizer import frontier
 
 
 def build() -> Scenario:

@@ -43,7 +43,16 @@ __version__ = "0.1.0"
 # Public functions that live in modules importing PuLP: resolved lazily (PEP 562).
 _LAZY = {
     "improve": "optimizer.search",
-    "frontier": "optimizer.frontier",
+    "frontier": "optimizer.pareto",
+    "explain_infeasible": "optimizer.diagnose",
+    "import_genius": "optimizer.genius",
+    "progress_summary": "optimizer.summary",
+    "explain_trade": "optimizer.explain",
+    "equivalent_offers": "optimizer.meso",
+    "record_offer": "optimizer.log",
+    "proposal_document": "optimizer.proposal",
+    "annotate": "optimizer.uncertainty",
+    "robust_improve": "optimizer.uncertainty",
 }
 
 
@@ -76,6 +85,15 @@ __all__ = [
     "SolverError",
     "Synergy",
     "ValueShape",
+    "annotate",
+    "equivalent_offers",
+    "explain_infeasible",
+    "explain_trade",
     "frontier",
+    "import_genius",
     "improve",
+    "progress_summary",
+    "proposal_document",
+    "record_offer",
+    "robust_improve",
 ]

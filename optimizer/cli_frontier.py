@@ -45,7 +45,7 @@ def _positive(text: str) -> float:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from optimizer.frontier import frontier
+    from optimizer.pareto import frontier
     from optimizer.io import load_scenario
 
     scenario = load_scenario(args.file)

@@ -131,7 +131,7 @@ def test_solar_bid_lesson_through_improve() -> None:
 def _engine_available() -> bool:
     try:
         return importlib.util.find_spec("optimizer.search") is not None and (
-            importlib.util.find_spec("optimizer.frontier") is not None
+            importlib.util.find_spec("optimizer.pareto") is not None
         )
     except ImportError:
         return False
@@ -161,7 +161,7 @@ EXPECTED_OUTPUT = {
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_scripts_run(script: Path) -> None:
     if not _engine_available():
-        pytest.skip("optimizer.search / optimizer.frontier are not importable yet")
+        pytest.skip("optimizer.search / optimizer.pareto are not importable yet")
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -17,7 +17,7 @@ from optimizer.fastpath import (
     fast_path_reason,
     nondominated,
 )
-from optimizer.frontier import frontier
+from optimizer.pareto import frontier
 from optimizer.model import feasible_mask
 from optimizer.models import Scenario
 

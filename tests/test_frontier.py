@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from optimizer.cli import main
 from optimizer.concepts import solution_concepts
 from optimizer.errors import DealoptError
-from optimizer.frontier import frontier, utility_quantum
+from optimizer.pareto import frontier, utility_quantum
 from optimizer.model import feasible_mask
 from optimizer.models import Scenario
 from optimizer.utility import UtilityTables

@@ -428,13 +428,13 @@ def test_cli_errors_are_messages_not_tracebacks(capsys):
 
 def _frontier_module():
     try:
-        mod = importlib.import_module("optimizer.frontier")
+        mod = importlib.import_module("optimizer.pareto")
     except ImportError:
         return None
     return mod if hasattr(mod, "frontier") else None
 
 
-@pytest.mark.skipif(_frontier_module() is None, reason="optimizer.frontier not available yet")
+@pytest.mark.skipif(_frontier_module() is None, reason="optimizer.pareto not available yet")
 def test_imported_frontier_and_nash_match_brute_force(supply):
 
     result = _frontier_module().frontier(supply)

@@ -316,7 +316,7 @@ def test_option_scores_edited_through_the_data_editor() -> None:
 
 
 def test_tradeoff_selection_and_comparison() -> None:
-    from optimizer.frontier import frontier
+    from optimizer.pareto import frontier
 
     at = _app()
     _goto(at, "pages/tradeoff.py")
@@ -524,7 +524,7 @@ def test_a_failing_page_shows_a_message(monkeypatch) -> None:
 def test_missing_engine_module_is_explained(monkeypatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "optimizer.frontier", None)
+    monkeypatch.setitem(sys.modules, "optimizer.pareto", None)
     at = _app()
     _goto(at, "pages/tradeoff.py")
     assert "not available in this installation yet" in _texts(at)

@@ -480,9 +480,9 @@ def improve(
 
 
 def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
-    """The Pareto frontier (``optimizer.frontier.frontier``), cached."""
+    """The Pareto frontier (``optimizer.pareto.frontier``), cached."""
     return engine_call(
-        "optimizer.frontier",
+        "optimizer.pareto",
         "frontier",
         scenario,
         parties=list(parties) if parties else None,
