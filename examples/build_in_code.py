@@ -11,8 +11,7 @@ import itertools
 
 import numpy as np
 
-from optimizer import Scenario, improve
-from optimizer import frontier
+from optimizer import Scenario, frontier, improve
 
 
 def build() -> Scenario:

@@ -45,8 +45,8 @@ def _positive(text: str) -> float:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from optimizer.pareto import frontier
     from optimizer.io import load_scenario
+    from optimizer.pareto import frontier
 
     scenario = load_scenario(args.file)
     result = frontier(

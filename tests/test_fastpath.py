@@ -17,9 +17,9 @@ from optimizer.fastpath import (
     fast_path_reason,
     nondominated,
 )
-from optimizer.pareto import frontier
 from optimizer.model import feasible_mask
 from optimizer.models import Scenario
+from optimizer.pareto import frontier
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from optimizer.cli import main
 from optimizer.concepts import solution_concepts
 from optimizer.errors import DealoptError
-from optimizer.pareto import frontier, utility_quantum
 from optimizer.model import feasible_mask
 from optimizer.models import Scenario
+from optimizer.pareto import frontier, utility_quantum
 from optimizer.utility import UtilityTables
 
 ROOT = Path(__file__).resolve().parents[1]
