@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "optimizer.cli_genius",
     "optimizer.cli_frontier",
     "optimizer.cli_report",
+    "optimizer.cli_uncertainty",
 ]
 
 

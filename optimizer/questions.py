@@ -11,10 +11,13 @@ Both questions vary **one estimate at a time**, the others held at their point e
   ``welfare``: the sum of gains; ``nash``: the product of gains). The recommendation *stays best*
   while it is eligible and its objective is within ``TIE_TOL`` of the best (ties keep it).
 
-The packages compared are candidates: improve's top three at the point estimate plus the best
-package that ``improve`` finds at the ends of the estimate's range and, in a second round, at every
-point where the best candidate changes (so the switch points are confirmed by the solver). Every
-candidate is evaluated with the sampling module's vectorised tables on a fine grid of the estimate.
+The packages compared are candidates, evaluated with the sampling module's vectorised tables on a
+fine grid (401 points) of the estimate: improve's top three at the point estimates, plus the best
+package ``improve`` finds when re-solved with the estimate set to grid values where it matters:
+for ``questions`` the ends of the range and both sides of every point where the recommendation
+starts or stops being best; for ``sensitivity`` just outside the interval where it stays best (or
+the end of the scale). Rounds repeat (at most three) until the solver finds no new package, so
+every reported switch point is confirmed by a solve on each side of it, up to the grid step.
 
 ``questions`` scores each uncertain estimate (a range of positive width) by the **probability that
 the best package changes** when it moves over its range: the probability mass (triangular or PERT
@@ -442,7 +445,7 @@ def questions(
             alt, _ = _side(out, mass, out != rec)
             text = (
                 f"{head} ({guess}): across that range the best package moves between "
-                f"{_package_label(scenario, cands, rec, alt or 0)} and "
+                f"{_package_label(scenario, cands, rec, alt if alt is not None else -1)} and "
                 f"{_package_label(scenario, cands, alt, rec)}; {share}."
             )
         elif below is not None and above is not None:
@@ -523,7 +526,7 @@ def sensitivity(
     rec = 0 if top else -1
     items: list[SensitivityItem] = []
     shares = np.linspace(0.0, 0.995, grid)
-    for nm in names:
+    for nm in names if rec >= 0 else []:  # no recommendation: nothing to keep best
         w_params = [(i, p) for i, p in enumerate(params) if p.kind == "weight" and p.party == nm]
         total = sum(p.likely for _, p in w_params)
         if total <= 0 or sum(1 for _, p in w_params if p.likely > 0) < 2:

@@ -89,7 +89,25 @@ class SolveStatus(_Result):
     seconds: float = 0.0
 
 
-class ImproveResult(_Result):
+class _SearchResult(_Result):
+    """What improve and frontier results share: the JSON contract (subclasses declare
+    ``packages``, ``status`` and ``reference``)."""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The DESIGN.md JSON (plus extra keys): names as written, integers as integers."""
+        d = self.model_dump(mode="json", exclude_none=True)
+        d["packages"] = [p.to_json_dict() for p in self.packages]
+        d["status"] = self.status.termination.value
+        d["solver"] = self.status.solver
+        if self.reference is not None:
+            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
+
+
+class ImproveResult(_SearchResult):
     """The best Pareto-improving packages over the reference deal, best first."""
 
     scenario: str
@@ -111,20 +129,8 @@ class ImproveResult(_Result):
         default=None, description="How the Nash product was optimised (exact / bound)."
     )
 
-    def to_json_dict(self) -> dict[str, Any]:
-        d = self.model_dump(mode="json", exclude_none=True)
-        d["packages"] = [p.to_json_dict() for p in self.packages]
-        d["status"] = self.status.termination.value
-        d["solver"] = self.status.solver
-        if self.reference is not None:
-            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
-        return d
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
-
-
-class FrontierResult(_Result):
+class FrontierResult(_SearchResult):
     """The Pareto frontier: every distinct non-dominated utility vector (one package each)."""
 
     scenario: str
@@ -140,18 +146,6 @@ class FrontierResult(_Result):
         default={}, description="Solution concept -> index into packages."
     )
     explanation: str | None = None
-
-    def to_json_dict(self) -> dict[str, Any]:
-        d = self.model_dump(mode="json", exclude_none=True)
-        d["packages"] = [p.to_json_dict() for p in self.packages]
-        d["status"] = self.status.termination.value
-        d["solver"] = self.status.solver
-        if self.reference is not None:
-            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
-        return d
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
 
     def utility_matrix(self):
         """The frontier as an (n_points, n_parties) numpy array."""

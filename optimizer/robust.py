@@ -68,7 +68,7 @@ EPS = 1e-4
 PAD = 1.0
 
 #: Enumerate (instead of the MILP) when feasible packages x samples is at most this.
-ENUM_CELLS = 20_000_000
+ENUM_CELLS = 100_000_000
 
 #: ... and the package grid (after agreed issues and acceptable sets) at most this.
 ENUM_PACKAGES = 2_000_000
@@ -391,7 +391,7 @@ def robust_improve(
 
     ``method``: ``"milp"`` (the SAA MILP), ``"enumerate"`` (score every feasible package on every
     sample in numpy: the same problem solved exactly, for small scenarios) or ``"auto"``
-    (enumeration when packages x samples is at most 20 million, else the MILP).
+    (enumeration when packages x samples is at most 100 million, else the MILP).
     """
     if not 0 < alpha <= 1:
         raise DealoptError(f"alpha must be in (0, 1] (got {alpha})")
@@ -420,11 +420,11 @@ def robust_improve(
         found, termination = _by_milp(scenario, draws, alpha, need, top, solver, time_limit, status)
         used = "the sample-average MILP"
     packages: list[PackageResult] = []
+    us = draws.parties.index(scenario.us_name)
+    ref_samples = reference_utilities(scenario, draws)
     for idx, k, role in found:
         pr = package_result(scenario, idx, ref_point)
-        pr.objective = float(
-            np.mean(draws.utilities(idx[None, :])[:, 0, draws.parties.index(scenario.us_name)])
-        )
+        pr.objective = float(np.mean(draws.utilities(idx[None, :])[:, 0, us] - ref_samples[:, us]))
         pr.extra = {
             "role": role,
             "in_sample": {"win_win": k, "samples": samples, "share": k / samples},
@@ -483,7 +483,7 @@ def _explain(
             f"No package is win-win in {need} of the {n} samples under the hard constraints; "
             "lower alpha, or narrow the ranges by asking the questions below."
         )
-    for p in result.packages:
+    for number, p in enumerate(result.packages, start=1):
         ins = p.extra["in_sample"]
         out = (
             f"; out of sample ({check} fresh samples, seed {seed + 1}): p_win_win "
@@ -493,9 +493,10 @@ def _explain(
         )
         gain = (p.gains or {}).get(scenario.us_name)
         lines.append(
-            f"{p.extra['role'].capitalize()}: win-win in {ins['win_win']} of {n} samples "
+            f"Package {number} ({p.extra['role']}): win-win in {ins['win_win']} of {n} samples "
             f"({_pct(ins['share'])}){out}; our gain {format_number(round(gain or 0.0, 2))} "
-            "at the best guess."
+            f"at the best guess, {format_number(round(p.objective or 0.0, 2))} on average over "
+            "the samples."
         )
     if result.status.termination != Termination.optimal:
         lines.append(f"The solver stopped early ({result.status.termination.value}): not proven.")

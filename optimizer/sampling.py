@@ -224,9 +224,13 @@ class SampleSet:
             for k, j in w_cols:
                 if j is not None:
                     w[:, k] = theta[:rows, j]
+            # as utility.weight_shares: divided by the largest first (no overflow), then by the sum
+            top = w.max(axis=1, keepdims=True)
+            w = np.divide(w, top, out=np.zeros_like(w), where=top > 0)
             total = w.sum(axis=1, keepdims=True)
             shares = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-            coef.append(scale * shares)
+            p_scale = float(party.utility_scale) if party.utility_scale is not None else scale
+            coef.append(p_scale * shares)
             row_vals: list[np.ndarray] = []
             for issue in scenario.issues:
                 spec = party.preferences.values.get(issue.name)

@@ -9,12 +9,16 @@ The public face of the uncertainty features (one import for the CLI, the UI and 
 * ``robust_improve(scenario, alpha, samples=200, seed=0, top=1, solver=None)`` -- our best gain
   subject to ``p_win_win >= alpha`` by sample-average approximation, plus the most robust package
   (``optimizer.robust``);
+* ``annotated_improve(scenario, objective, top, samples, seed)`` -- ``improve`` then ``annotate``
+  (one call that returns the annotated result, for caches and scripts);
 * ``questions(scenario, k=3)`` -- the estimates most likely to change the recommendation, as
   questions to ask across the table; ``sensitivity(scenario)`` -- per weight, the interval over
   which the recommended package stays best (``optimizer.questions``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from optimizer.questions import (
     Question,
@@ -37,6 +41,37 @@ from optimizer.sampling import (
     uncertain_parameters,
 )
 
+if TYPE_CHECKING:
+    from optimizer.models import Scenario
+    from optimizer.results import ImproveResult
+
+
+def annotated_improve(
+    scenario: Scenario,
+    objective: str = "maxmin",
+    top: int = 1,
+    *,
+    min_diff: int = 1,
+    samples: int = 10000,
+    seed: int = 0,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> ImproveResult:
+    """``optimizer.search.improve`` with the win-win probabilities filled in (when there are ranges)."""
+    from optimizer.search import improve
+
+    result = improve(
+        scenario,
+        objective=objective,  # type: ignore[arg-type]
+        top=top,
+        min_diff=min_diff,
+        solver=solver,
+        time_limit=time_limit,
+    )
+    annotate(scenario, result, samples=samples, seed=seed)
+    return result
+
+
 __all__ = [
     "PackageStats",
     "Param",
@@ -45,6 +80,7 @@ __all__ = [
     "SensitivityItem",
     "SensitivityResult",
     "annotate",
+    "annotated_improve",
     "draw",
     "estimates",
     "has_ranges",

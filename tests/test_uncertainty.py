@@ -215,6 +215,8 @@ def range_scenarios():
                 for o, x in spec.items():
                     if draw_(st.integers(0, 2)) == 0:
                         spec[o] = [max(0, x - 3), x, x + draw_(st.integers(1, 4))]
+            if draw_(st.integers(0, 3)) == 0:
+                p["utility_scale"] = draw_(st.sampled_from([50, 90]))
             rv = p.get("reservation_value")
             if isinstance(rv, int | float) and draw_(st.booleans()):
                 p["reservation_value"] = [max(0, rv - 15), rv, rv + 10]
@@ -362,6 +364,16 @@ def test_robust_improve_on_the_saas_example() -> None:
     assert "out of sample (2000 fresh samples, seed 1)" in res.explanation
 
 
+def test_robust_runs_are_reproducible() -> None:
+    from optimizer.robust import robust_improve
+
+    s = Scenario.load("examples/leather_reorder.yaml")
+    a = robust_improve(s, 0.8, samples=150, seed=7, top=2, check_samples=2000)
+    b = robust_improve(s, 0.8, samples=150, seed=7, top=2, check_samples=2000)
+    assert [p.model_dump() for p in a.packages] == [p.model_dump() for p in b.packages]
+    assert a.explanation == b.explanation
+
+
 def test_robust_improve_rejects_bad_arguments() -> None:
     from optimizer.errors import DealoptError
     from optimizer.robust import robust_improve
@@ -482,3 +494,177 @@ def test_sensitivity_intervals_on_a_known_breakpoint() -> None:
     assert them_a.above == {"A": "a0", "B": "b1"}
     # in raw weights: Them's B weight can fall to 1 (share 0.5 of 1 + 1)
     assert them_b.low_weight == pytest.approx(1.0, abs=0.02)
+
+
+# --------------------------------------------------------------------------------------------
+# The app page
+# --------------------------------------------------------------------------------------------
+
+
+def test_uncertainty_page_shows_probabilities_robust_package_and_questions() -> None:
+    import sys
+    from pathlib import Path
+
+    import streamlit as st_
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from optimizer.questions import questions
+    from optimizer.uncertainty import annotated_improve
+    from ui import state
+
+    st_.cache_data.clear()
+    at = AppTest.from_file(str(root / "ui" / "app.py"), default_timeout=180)
+    at.run()
+    if at.session_state[state.SOURCE] != "leather_reorder.yaml":
+        at.session_state["example_choice"] = "leather_reorder"
+        at.button(key="load_example").click().run()
+    at.switch_page("pages/uncertainty.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    s = Scenario.load("examples/leather_reorder.yaml")
+    texts = " ".join(m.value for m in at.markdown)
+    for q in questions(s, k=3):
+        assert q.text in texts
+    frames = [d.value for d in at.dataframe]
+    probs = next(f for f in frames if "P(win-win)" in f.index)
+    expected = annotated_improve(s, "maxmin", 3)
+    for i, pkg in enumerate(expected.packages):
+        assert probs.loc["P(win-win)"].iloc[i] == f"{100 * pkg.p_win_win:.0f}%"
+    robust_check = next(f for f in frames if "win-win in sample" in f.index)
+    assert robust_check.shape[1] >= 1
+    captions = " ".join(c.value for c in at.caption)
+    assert "Sample-average approximation with 200 samples" in captions
+
+
+def _brute_best(s: Scenario, objective: str = "maxmin") -> tuple[np.ndarray, np.ndarray]:
+    """(package grid positions, maxmin objective or -inf when not eligible), by enumeration."""
+    from bruteforce import improving_set
+
+    e, ok = improving_set(s)
+    from bruteforce import reference_utilities as brute_ref
+
+    ref = brute_ref(s)
+    val = np.where(ok, (e.utilities - ref).min(axis=1), -np.inf)
+    return e.index, val
+
+
+def _with_share(s: Scenario, party: str, issue: str, share: float) -> Scenario:
+    from optimizer.questions import with_estimates
+
+    prm = next(p for p in estimates(s) if p.key == f"weight/{party}/{issue}")
+    total = sum(p.likely for p in estimates(s) if p.kind == "weight" and p.party == party)
+    others = total - prm.likely
+    return with_estimates(s, {prm: share / (1 - share) * others})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_scenarios(max_issues=3, max_options=3, max_packages=60, synergies=False))
+def test_sensitivity_intervals_match_brute_force(s: Scenario) -> None:
+    """Inside each interval the recommendation is (tied-)best; one grid step outside it is not."""
+    from optimizer.questions import sensitivity
+
+    res = sensitivity(s, grid=101)
+    if res.recommended is None:
+        return
+    rec = s.encode(res.recommended)
+    step = 0.995 / 100
+    for it in res.items:
+        probes = [((it.low_share + it.high_share) / 2, True), (it.share, True)]
+        if it.low_share > 0:
+            probes.append((it.low_share - step, False))
+        if it.high_weight is not None:
+            probes.append((it.high_share + step, False))
+        for share, inside in probes:
+            X, val = _brute_best(_with_share(s, it.party, it.issue, share))
+            mine = val[np.flatnonzero((rec == X).all(axis=1))[0]]
+            stays = bool(np.isfinite(mine) and mine >= val.max() - 1e-9)
+            assert stays == inside, (it.party, it.issue, share, inside)
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from optimizer.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_questions(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from optimizer.questions import questions
+
+    code, out, _ = _cli(capsys, "questions", "examples/leather_reorder.yaml", "--json")
+    assert code == 0
+    data = json.loads(out)
+    s = Scenario.load("examples/leather_reorder.yaml")
+    assert [q["text"] for q in data["questions"]] == [q.text for q in questions(s)]
+    assert len(data["questions"]) == 3
+    code, out, _ = _cli(capsys, "questions", "examples/leather_reorder.yaml", "-k", "1")
+    assert code == 0 and "1. Ask why" in out and "2. " not in out
+    code, out, _ = _cli(capsys, "questions", "examples/job_offer.yaml")
+    assert code == 0 and "nothing is uncertain" in out
+
+
+def test_cli_sensitivity(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    import json
+
+    path = tmp_path / "logroll.yaml"
+    logroll().save(path)
+    code, out, _ = _cli(capsys, "sensitivity", str(path), "--json")
+    assert code == 0
+    items = {(i["party"], i["issue"]): i for i in json.loads(out)["items"]}
+    assert items[("Them", "B")]["low_share"] == pytest.approx(0.5, abs=0.003)
+    code, out, _ = _cli(capsys, "sensitivity", str(path), "--parties", "Them")
+    assert code == 0 and "Them" in out and "Us " not in out
+    assert "50% to 100%" in out  # Them's B: 0.5 to 0.995, shown rounded
+    code, _, err = _cli(capsys, "sensitivity", str(path), "--parties", "Nobody")
+    assert code == 1 and "unknown party 'Nobody'" in err
+
+
+def test_cli_improve_robust(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, _ = _cli(
+        capsys, "improve", "examples/saas_renewal.yaml", "--robust", "0.8", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["objective"] == "robust" and data["packages"]
+    for p in data["packages"]:
+        assert p["extra"]["in_sample"]["win_win"] >= 0.8 * p["extra"]["in_sample"]["samples"] or (
+            p["extra"]["role"] == "most robust"
+        )
+        assert 0 <= p["p_win_win"] <= 1
+
+
+def test_uncertainty_page_without_ranges_still_shows_the_tornado() -> None:
+    import sys
+    from pathlib import Path
+
+    import streamlit as st_
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from ui import state
+
+    st_.cache_data.clear()
+    at = AppTest.from_file(str(root / "ui" / "app.py"), default_timeout=180)
+    at.run()
+    at.session_state["example_choice"] = "job_offer"
+    at.button(key="load_example").click().run()
+    assert at.session_state[state.SOURCE] == "job_offer.yaml"
+    at.switch_page("pages/uncertainty.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("single number" in i.value for i in at.info)
+    sens = [d.value for d in at.dataframe]
+    assert sens and {"party", "issue", "stays best"} <= set(sens[-1].columns)

@@ -1,0 +1,312 @@
+"""Estimates & risk: how likely each package is a win-win, the robust alternative, what to ask
+next, and how far each weight can move before the recommendation changes (a tornado chart).
+
+Everything comes from ``optimizer.uncertainty`` through ``state.engine_call`` (cached on the
+scenario and the settings, so moving back to earlier settings is instant).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
+import pandas as pd
+import streamlit as st
+
+from ui import state, views
+
+_boot.leave_legacy_pages_mode()
+
+PAGE_ORDER = 60
+PAGE_TITLE = "Estimates & risk"
+PAGE_ICON = ":material/query_stats:"
+
+OBJECTIVE_KEY = "uncertainty_objective"
+TOP_KEY = "uncertainty_top"
+ALPHA_KEY = "uncertainty_alpha"
+SAMPLES_KEY = "uncertainty_samples"
+SEED_KEY = "uncertainty_seed"
+
+MODULE = "optimizer.uncertainty"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def probability_rows(packages: list[Any], names: list[str], parties: list[str]) -> pd.DataFrame:
+    """P(win-win), P(accepts) per party and the 10th-90th percentile gain band, one column each."""
+    index = ["P(win-win)"] + [f"P(accepts): {p}" for p in parties]
+    index += [f"Gain 10-90%: {p}" for p in parties]
+    cols: dict[str, list[str]] = {}
+    for name, pkg in zip(names, packages, strict=True):
+        band = pkg.extra.get("gain_band", {})
+        col = [_pct(pkg.p_win_win)]
+        col += [_pct((pkg.acceptance or {}).get(p)) for p in parties]
+        col += [
+            f"{views.fmt_gain(band[p][0])} to {views.fmt_gain(band[p][1])}" if p in band else "-"
+            for p in parties
+        ]
+        cols[name] = col
+    return pd.DataFrame(cols, index=index)
+
+
+def _probability_styles(frame: pd.DataFrame, packages: list[Any]) -> pd.DataFrame:
+    """Colour the P(win-win) row from red (unlikely) to green (near certain)."""
+    css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for name, pkg in zip(frame.columns, packages, strict=True):
+        p = pkg.p_win_win
+        if p is None:
+            continue
+        red, green = int(220 * (1 - p)), int(170 * p)
+        css.loc["P(win-win)", name] = (
+            f"background-color: rgba({red}, {green}, 60, 0.30); font-weight: 600"
+        )
+    return css
+
+
+def _packages_section(scenario, objective: str, top: int, samples: int, seed: int) -> None:
+    st.subheader("How likely is each package a win-win?")
+    with st.spinner("Searching and sampling the estimate ranges…"):
+        outcome = state.engine_call(
+            MODULE,
+            "annotated_improve",
+            scenario,
+            objective=objective,
+            top=top,
+            samples=samples,
+            seed=seed,
+        )
+    result = state.show(outcome, "the search")
+    if result is None:
+        return
+    if not result.packages:
+        st.info(result.explanation or "No win-win package at the best guess.")
+        return
+    names = [f"Package {i + 1}" for i in range(len(result.packages))]
+    cells, kinds = views.package_table(
+        scenario, result.packages, names, result.reference_utilities, result.parties
+    )
+    st.dataframe(
+        views.styled(cells, kinds),
+        key="uncertainty_packages",
+        width="stretch",
+        height=min(35 * (len(cells) + 1) + 3, 900),
+    )
+    probs = probability_rows(result.packages, names, result.parties)
+    styles = _probability_styles(probs, result.packages)
+    st.dataframe(
+        probs.style.apply(lambda _: styles, axis=None),
+        key="uncertainty_probabilities",
+        width="stretch",
+    )
+    st.caption(
+        f"{samples:,} samples (seed {seed}) of every range, triangular on low / likely / high. "
+        "Win-win: every side at least as well off as under the "
+        f"{'deal on the table' if result.reference is not None else 'walk-away points'} "
+        "in the same sample, one strictly better."
+    )
+
+
+def _robust_section(scenario, alpha: float, samples: int, seed: int) -> None:
+    st.subheader("Robust alternative")
+    st.caption(
+        "Our best gain among packages that are win-win in at least the chosen share of the "
+        "samples, and the package that is win-win most often."
+    )
+    with st.spinner("Searching for robust packages…"):
+        outcome = state.engine_call(
+            MODULE, "robust_improve", scenario, alpha=alpha, samples=samples, seed=seed
+        )
+    result = state.show(outcome, "the robust search")
+    if result is None:
+        return
+    if result.packages:
+        names = [f"{i + 1}: {p.extra.get('role', '')}" for i, p in enumerate(result.packages)]
+        cells, kinds = views.package_table(
+            scenario, result.packages, names, result.reference_utilities, result.parties
+        )
+        st.dataframe(
+            views.styled(cells, kinds),
+            key="uncertainty_robust",
+            width="stretch",
+            height=min(35 * (len(cells) + 1) + 3, 900),
+        )
+        rows = {
+            name: [
+                f"{p.extra['in_sample']['win_win']} of {p.extra['in_sample']['samples']}",
+                _pct(p.p_win_win),
+            ]
+            for name, p in zip(names, result.packages, strict=True)
+        }
+        st.dataframe(
+            pd.DataFrame(rows, index=["win-win in sample", "P(win-win), fresh samples"]),
+            key="uncertainty_robust_check",
+            width="stretch",
+        )
+    if result.explanation:
+        st.caption(result.explanation)
+
+
+def _questions_section(scenario, objective: str) -> None:
+    st.subheader("What to ask next")
+    with st.spinner("Ranking the estimates…"):
+        outcome = state.engine_call(MODULE, "questions", scenario, k=3, objective=objective)
+    qs = state.show(outcome, "the question ranking")
+    if qs is None:
+        return
+    if not qs:
+        st.success(
+            "None of the ranges changes the recommended package anywhere within it: "
+            "no question needed before proposing it.",
+            icon=":material/check_circle:",
+        )
+        return
+    for n, q in enumerate(qs, start=1):
+        st.markdown(f"**{n}.** {q.text}")
+    st.caption(
+        "Each estimate is moved over its range with the others at their best guess; the score is "
+        "the probability that the best package is then a different one. Packages 1-3 are the "
+        "top three at the best guess; higher numbers are packages that win elsewhere in a range."
+    )
+
+
+def tornado_figure(items: list[Any]) -> Any:
+    """A plotly tornado chart: per weight, the share interval where the recommendation holds."""
+    import plotly.graph_objects as go
+
+    items = sorted(items, key=lambda it: it.high_share - it.low_share, reverse=True)
+    labels = [f"{it.party}: {it.issue}" for it in items]
+    fig = go.Figure()
+    fig.add_bar(
+        y=labels,
+        x=[100 * (it.high_share - it.low_share) for it in items],
+        base=[100 * it.low_share for it in items],
+        orientation="h",
+        name="recommendation stays best",
+        marker_color="rgba(46, 160, 67, 0.6)",
+        customdata=[[100 * it.low_share, 100 * it.high_share] for it in items],
+        hovertemplate="%{y}<br>stays best from %{customdata[0]:.0f}% to %{customdata[1]:.0f}%"
+        "<extra></extra>",
+    )
+    fig.add_scatter(
+        y=labels,
+        x=[100 * it.share for it in items],
+        mode="markers",
+        name="weight now",
+        marker={"symbol": "line-ns-open", "size": 18, "color": "black", "line": {"width": 3}},
+        hovertemplate="%{y}<br>now %{x:.0f}%<extra></extra>",
+    )
+    fig.update_layout(
+        xaxis={"title": "share of the party's total weight (%)", "range": [0, 100]},
+        height=max(260, 28 * len(items) + 120),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.08},
+    )
+    return fig
+
+
+def _sensitivity_section(scenario, objective: str) -> None:
+    st.subheader("How far can each weight move?")
+    with st.spinner("Scanning every weight…"):
+        outcome = state.engine_call(MODULE, "sensitivity", scenario, objective=objective)
+    res = state.show(outcome, "the sensitivity analysis")
+    if res is None:
+        return
+    if res.recommended is None or not res.items:
+        st.info("No recommendation to test: no package improves on the deal on the table.")
+        return
+    st.plotly_chart(tornado_figure(res.items), key="uncertainty_tornado", width="stretch")
+    rows = []
+    for it in res.items:
+        rows.append(
+            {
+                "party": it.party,
+                "issue": it.issue,
+                "weight now": views.number(it.weight),
+                "share now": _pct(it.share),
+                "stays best": f"{_pct(it.low_share)} to {_pct(it.high_share)}",
+                "weight from": views.number(it.low_weight),
+                "weight to": "no limit" if it.high_weight is None else views.number(it.high_weight),
+            }
+        )
+    with st.expander("The numbers"):
+        st.dataframe(pd.DataFrame(rows), key="uncertainty_sensitivity", hide_index=True)
+    st.caption(
+        "Each weight moves as a share of its party's total weight, the other weights keeping "
+        "their ratios; the narrowest bars are the estimates to be surest of. "
+        f"{res.solves} solves."
+    )
+
+
+def page() -> None:
+    st.title("Estimates & risk")
+    st.caption(
+        "What we know about the other side is an estimate. Give any weight, option score or "
+        "walk-away point as a range (low / likely / high) on the Scenario page to see how likely "
+        "each package is to work, a robust alternative and the questions worth asking."
+    )
+    scenario = state.require_scenario()
+    from optimizer.sampling import has_ranges, uncertain_parameters
+
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+    objective = c1.selectbox(
+        "Recommend by", list(state.OBJECTIVES), format_func=state.OBJECTIVES.get, key=OBJECTIVE_KEY
+    )
+    top = int(c2.number_input("Packages", 1, 10, 3, key=TOP_KEY))
+    alpha = float(
+        c3.slider(
+            "Robust: P(win-win) ≥",
+            0.5,
+            1.0,
+            0.8,
+            0.05,
+            key=ALPHA_KEY,
+            help="The share of samples in which the robust package must be a win-win.",
+        )
+    )
+    samples = int(
+        c4.number_input(
+            "Robust samples",
+            20,
+            2000,
+            200,
+            20,
+            key=SAMPLES_KEY,
+            help="Samples of the ranges in the robust search (more: slower, surer).",
+        )
+    )
+    seed = int(st.session_state.get(SEED_KEY, 0))
+    if has_ranges(scenario):
+        unc = uncertain_parameters(scenario)
+        with st.expander(f"{len(unc)} estimate(s) are ranges"):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "estimate": p.label,
+                            "low": views.number(p.low),
+                            "likely": views.number(p.likely),
+                            "high": views.number(p.high),
+                        }
+                        for p in unc
+                    ]
+                ),
+                key="uncertainty_ranges",
+                hide_index=True,
+                width="stretch",
+            )
+        _packages_section(scenario, objective, top, 10000, seed)
+        _robust_section(scenario, alpha, samples, seed)
+        _questions_section(scenario, objective)
+    else:
+        st.info(
+            "This scenario gives every estimate as a single number, so every package's win-win "
+            "probability is 0 or 1 and there is nothing uncertain to ask about. The sensitivity "
+            "chart below still shows how far each weight can move.",
+            icon=":material/info:",
+        )
+    _sensitivity_section(scenario, objective)
+
+
+page()
