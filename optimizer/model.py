@@ -767,14 +767,18 @@ class CompiledModel:
 
     # -- solving and reading -------------------------------------------------------------------
 
-    def solve(self, solver: str | None = None, time_limit: float | None = None) -> SolveOutcome:
-        """Solve once; counts solves and time (``self.last`` keeps the outcome)."""
+    def solve(
+        self, solver: str | None = None, time_limit: float | None = None, *, presolve: bool = True
+    ) -> SolveOutcome:
+        """Solve once; counts solves and time (``self.last`` keeps the outcome).
+
+        ``presolve=False`` switches the solver's presolve off (see ``optimizer.solvers``)."""
         from optimizer.solvers import solve
 
         if self.prob.objective is None:
             self.prob.setObjective(self._pulp.LpAffineExpression())
         self._prune_variables()
-        out = solve(self.prob, solver, time_limit)
+        out = solve(self.prob, solver, time_limit, presolve=presolve)
         self.solves += 1
         self.seconds += out.seconds
         self.last = out

@@ -278,6 +278,8 @@ def _feasible_packages(scenario: Scenario, samples: int) -> np.ndarray | None:
             k = scenario.issue_names.index(c.issue)
             allowed[k] = np.intersect1d(allowed[k], acceptable_positions(scenario, c))
     total = math.prod(len(a) for a in allowed)
+    if total == 0:  # the acceptable sets leave an issue without a value: nothing is feasible
+        return np.zeros((0, len(scenario.issues)), dtype=np.int64)
     if total > ENUM_PACKAGES or total * samples > ENUM_CELLS * 4:
         return None
     grids = np.meshgrid(*allowed, indexing="ij")
