@@ -23,7 +23,8 @@ API
 * **Helpers** for the searches: ``member(issue, positions)`` and ``is_value(issue, k)`` (exact 0/1
   expressions), ``position(issue)``, ``fix(issue, k)`` / ``free(issue)``,
   ``exclude(index, min_diff=1)`` (no-good / minimum-Hamming-distance cut), ``add_row`` /
-  ``remove_row``, ``set_objective``, ``solve``.
+  ``remove_row``, ``set_objective``, ``solve`` (``presolve=False`` switches the solver's presolve
+  off, for a verdict that must not rest on presolve).
 * **Reading a solution.** ``decode()`` returns the chosen grid positions (int array, one per issue);
   ``verify(index)`` re-evaluates them with ``UtilityTables`` and checks them against the model's own
   utility values (tolerance 1e-6) and against every active group (numpy feasibility). A mismatch

@@ -123,6 +123,7 @@ class _Run:
     deadline: float | None
     termination: Termination = Termination.optimal
     messages: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # solver verdicts re-checked (solvers.py)
 
     def remaining(self) -> float | None:
         if self.deadline is None:
@@ -190,12 +191,16 @@ class _Searcher:
 
     # -- solving --------------------------------------------------------------------------------
 
-    def _solve(self) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+    def _solve(
+        self, presolve: bool = True
+    ) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
         rem = self.run.remaining()
         if rem is not None and rem <= 0:
             self.run.note(Termination.time_limit, "the time limit was reached")
             return Termination.time_limit, None, None
-        out = self.m.solve(self.run.solver, rem)
+        out = self.m.solve(self.run.solver, rem, presolve=presolve)
+        if out.note:
+            self.run.notes.append(out.note)
         if out.termination not in (Termination.optimal, Termination.infeasible):
             self.run.note(out.termination, out.message)
         if not out.has_solution or out.termination == Termination.infeasible:
@@ -208,7 +213,13 @@ class _Searcher:
     ) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
         """Optimise the stages in order; each optimum is held (numpy-checked) for the next.
 
-        ``first`` gives stage 1's optimal package when it was found by another method (Nash)."""
+        ``first`` gives stage 1's optimal package when it was found by another method (Nash).
+
+        From stage 2 on, the previous stage's package (the *witness*) satisfies every row of the
+        stage: the stage cannot be infeasible, and its optimum is at least as good as the witness.
+        A solver that says otherwise failed; it is asked once more without presolve, and if it
+        still fails the search stops loudly (``not_solved``) instead of keeping the witness as if
+        it were the stage's optimum, which would rank a worse tie-break first."""
         held: list[tuple[_Stage, float]] = []
         rows: list[str] = []
         index = u = None
@@ -219,31 +230,42 @@ class _Searcher:
                     index, u = first
                 else:
                     self.m.set_objective(stage.expr, stage.maximize)
+                    witness = None if index is None else stage.value(index, u)  # type: ignore[arg-type]
                     for _attempt in range(50):
                         term_k, idx_k, u_k = self._solve()
+                        if idx_k is None and n and term_k == Termination.infeasible:
+                            term_k, idx_k, u_k = self._solve(presolve=False)
+                            if idx_k is None and term_k == Termination.infeasible:
+                                self.run.note(
+                                    Termination.not_solved,
+                                    f"the solver called tie-break stage {n + 1} infeasible "
+                                    "although the package found by the stage before satisfies it",
+                                )
+                                return Termination.not_solved, index, u
                         if idx_k is None:
-                            if n == 0 or term_k != Termination.infeasible:
-                                return (term_k, index, u) if n else (term_k, None, None)
-                            break  # held rows + cuts leave nothing better: keep the last package
+                            return (term_k, index, u) if n else (term_k, None, None)
                         if term_k != Termination.optimal:
                             term = term_k
-                        if self.valid(idx_k, u_k) and all(
-                            self._holds(st, v, idx_k, u_k) for st, v in held
+                        if (
+                            self.valid(idx_k, u_k)
+                            and all(self._holds(st, v, idx_k, u_k) for st, v in held)
+                            and (witness is None or self._holds(stage, witness, idx_k, u_k))
                         ):
                             index, u = idx_k, u_k
                             break
-                        # only the solver's tolerance let it in: cut it off and solve again
+                        # only the solver's tolerance let it in (or let it beat the witness):
+                        # cut it off and solve again
                         rows.append(self.m.exclude(idx_k))
                         if self.on_reject is not None:
                             self.on_reject(idx_k, u_k)
-                    if term != Termination.optimal:
-                        return term, index, u
-                    if index is None:  # every candidate was cut off: give up loudly, not wrongly
+                    else:  # every candidate was cut off: give up loudly, not wrongly
                         self.run.note(
                             Termination.not_solved,
                             "the solver kept returning packages the numpy check rejects",
                         )
-                        return Termination.not_solved, None, None
+                        return Termination.not_solved, (index if n else None), (u if n else None)
+                    if term != Termination.optimal:
+                        return term, index, u
                 value = stage.value(index, u)  # type: ignore[arg-type]
                 held.append((stage, value))
                 if n + 1 < len(stages):
@@ -499,7 +521,7 @@ def improve(
     status = SolveStatus(
         termination=run.termination,
         solver=name,
-        message="; ".join(dict.fromkeys(run.messages)),
+        message="; ".join(dict.fromkeys([*run.messages, *run.notes])),
         solves=se.m.solves,
         seconds=round(time.perf_counter() - t0, 6),
     )

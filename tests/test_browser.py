@@ -154,7 +154,7 @@ def _sidebar_titles(pg) -> list[str]:
 
 
 def test_deep_link_opens_the_page(page, server) -> None:
-    """First visit of a fresh server on a page URL (runs first: Streamlit's legacy pages mode)."""
+    """First visit of a fresh server on a page URL opens that page inside the navigation."""
     page.goto(server + "/tradeoff")
     page.locator("h1").filter(has_text="Trade-off map").wait_for()
     _no_exception(page, "deep link")

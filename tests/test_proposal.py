@@ -338,7 +338,7 @@ def test_proposals_page_previews_downloads_and_records() -> None:
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/proposals.py").run()
+    at.switch_page("screens/proposals.py").run()
     assert not at.exception and not at.error
     s = at.session_state["dealopt_scenario"]
     preview = next(m.value for m in at.markdown if m.value.startswith("# Proposal:"))

@@ -330,3 +330,122 @@ def test_time_limit_inside_a_solve_keeps_verified_packages() -> None:
         assert np.all(u >= ref - 1e-9) and np.any(u > ref + 1e-9)
     if r.packages:
         assert "may not be the best" in r.explanation
+
+
+# -- HiGHS presolve regressions (found by test_improve_equals_bruteforce[highs]) ----------------
+
+
+def _presolve_case(p1: tuple, p2: tuple, p1_reservation: float) -> Scenario:
+    """Three parties, a numeric issue and three categorical ones. P0 only cares about n0. ``p1`` /
+    ``p2``: (weights of n0, i1, i2, i3; values of i1, i2, i3), n0 a peak at 0 for P1 and
+    increasing for P2."""
+    options = {"i1": ["o10", "o11", "o12"], "i2": ["o20", "o21", "o22"]}
+    options["i3"] = ["o30", "o31", "o32", "o33"]
+
+    def prefs(weights: tuple, values: tuple, n0: dict) -> dict:
+        vals: dict = {"n0": n0}
+        for (issue, opts), row in zip(options.items(), values, strict=True):
+            vals[issue] = dict(zip(opts, row, strict=True))
+        return {"weights": dict(zip(["n0", *options], weights, strict=True)), "values": vals}
+
+    zero = tuple(tuple(0 for _ in opts) for opts in options.values())
+    p0 = prefs((1, 0, 0, 0), zero, {"shape": "piecewise", "points": [[0, 1], [4, 0]]})
+    return Scenario.from_dict(
+        {
+            "name": "presolve",
+            "utility_scale": 100,
+            "parties": [
+                {"name": "P0", "preferences": p0},
+                {
+                    "name": "P1",
+                    "preferences": prefs(*p1, {"shape": "peak", "peak": 0}),
+                    "reservation_value": p1_reservation,
+                },
+                {
+                    "name": "P2",
+                    "preferences": prefs(*p2, {"shape": "increasing"}),
+                    "reservation_value": 0,
+                },
+            ],
+            "issues": [
+                {"name": "n0", "min": 0, "max": 4, "step": 1, "unit": "u"},
+                *[{"name": k, "options": v} for k, v in options.items()],
+            ],
+        }
+    )
+
+
+PRESOLVE_CASES = {
+    # Stage 2 (largest total among min gain 137/3) came back "Infeasible": HiGHS ranked
+    # (45.67, 202.81) before (45.67, 217.10).
+    "tie_break_infeasible": (
+        ((2, 1, 1, 0), ((2, 0, 3), (2, 3, 0), (0, 0, 0, 0))),
+        ((1, 1, 1, 4), ((0, 1, 1), (0, 0, 1), (0, 0, 1, 2))),
+        46,
+    ),
+    # Stage 2 came back "Solve error" (PuLP: "Not Solved"): 2 packages and not_solved.
+    "tie_break_solve_error": (
+        ((1, 1, 1, 0), ((1, 0, 1), (1, 0, 1), (0, 0, 0, 0))),
+        ((1, 1, 1, 2), ((0, 1, 1), (0, 1, 2), (0, 0, 1, 2))),
+        32,
+    ),
+}
+
+WANT_TOP3 = {  # (smallest gain, total gain) of the best three maxmin packages (brute force)
+    "tie_break_infeasible": [
+        (54, 225 + 3 / 7),
+        (45 + 2 / 3, 217 + 2 / 21),
+        (45 + 2 / 3, 202.80952),
+    ],
+    "tie_break_solve_error": [(68, 248), (60, 228), (60, 228)],
+}
+
+
+def _check_top3(s: Scenario, r, case: str) -> None:
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    _check_common(s, r, e, imp)
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[:3]
+    assert np.allclose(want[:, :2], WANT_TOP3[case], atol=1e-5)  # the yardstick itself
+    got_idx = np.array([s.encode(p.package) for p in r.packages])
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", PRESOLVE_CASES)
+def test_presolve_regressions(solver: str, case: str) -> None:
+    """Both cases rank exactly with every solver (HiGHS: with its Enumeration rule off)."""
+    s = _presolve_case(*PRESOLVE_CASES[case])
+    r = improve(s, objective="maxmin", top=3, solver=solver)
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    assert len(r.packages) == 3
+    _check_top3(s, r, case)
+
+
+@pytest.mark.parametrize("case", PRESOLVE_CASES)
+@pytest.mark.parametrize("defence", ["solver_retry", "search_retry"])
+def test_highs_presolve_fallbacks(monkeypatch, case: str, defence: str) -> None:
+    """With the wrong presolve rule back on, HiGHS's own contradiction makes solvers.solve solve
+    again without presolve (``solver_retry``); with that check off too, the search knows stage 2
+    cannot be infeasible (stage 1's package satisfies it) and re-solves without presolve, and a
+    failure it cannot recover from is reported, never ranked as if it were exact."""
+    from optimizer import solvers
+
+    if not solvers.is_available("highs"):
+        pytest.skip("highs is not installed")
+    monkeypatch.setattr(solvers, "HIGHS_PRESOLVE_RULES_OFF", 0)
+    if defence == "search_retry":
+        status = solvers._highs_status
+        monkeypatch.setattr(solvers, "_highs_status", lambda prob: (*status(prob)[:2], False))
+    s = _presolve_case(*PRESOLVE_CASES[case])
+    r = improve(s, objective="maxmin", top=3, solver="highs")
+    if r.exact or defence == "solver_retry" or case == "tie_break_infeasible":
+        assert r.exact and r.status.termination.value == "optimal", r.status
+        assert len(r.packages) == 3
+        _check_top3(s, r, case)
+        return
+    # HiGHS fails the solve itself ("Solve error"): said so, and what is shown is still valid
+    assert r.status.termination.value == "error" and "Solve error" in r.status.message
+    assert r.packages and "may not be the best" in r.explanation
+    e = enumerate_packages(s)
+    _check_common(s, r, e, e.feasible & pareto_improving(e.utilities, reference_utilities(s)))

@@ -27,7 +27,7 @@ APP = str(ROOT / "ui" / "app.py")
 EXAMPLES = sorted(
     p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".yml", ".json")
 )
-PAGES = ["pages/scenario.py", "pages/winwin.py", "pages/tradeoff.py", "pages/progress.py"]
+PAGES = ["screens/scenario.py", "screens/winwin.py", "screens/tradeoff.py", "screens/progress.py"]
 TIMEOUT = 120
 
 
@@ -101,7 +101,7 @@ def test_pages_discovered_in_declared_order(tmp_path: Path) -> None:
     specs = discover(tmp_path)
     assert [s.title for s in specs] == ["First", "Middle", "Alpha", "Broken"]
     assert specs[2].icon == ":material/star:"
-    real = discover(ROOT / "ui" / "pages")
+    real = discover(ROOT / "ui" / "screens")
     titles = [s.title for s in real]
     assert titles[:4] == ["Scenario", "Win-win packages", "Trade-off map", "Progress"]
 
@@ -112,7 +112,7 @@ def test_every_discovered_page_renders_without_exception() -> None:
 
     at = _app()
     for spec in discover_pages():
-        _goto(at, f"pages/{spec.path.name}")
+        _goto(at, f"screens/{spec.path.name}")
         assert not at.exception, spec.path.name
         assert any(h.value == spec.title for h in at.title), spec.path.name
 
@@ -153,11 +153,11 @@ def test_every_example_every_page_and_edits(example: str) -> None:
     for page in PAGES:
         _goto(at, page)
         assert not at.error, (page, [e.value for e in at.error])
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     _check_winwin(at, s)
 
     # Edit one of our plain-number weights (the largest) on the Scenario page.
-    _goto(at, "pages/scenario.py")
+    _goto(at, "screens/scenario.py")
     us = s.party(s.us_name)
     plain = {k: float(v) for k, v in us.preferences.weights.items() if isinstance(v, int | float)}
     if len(plain) >= 2:
@@ -169,7 +169,7 @@ def test_every_example_every_page_and_edits(example: str) -> None:
         assert float(s.party(s.us_name).preferences.weights[issue]) == plain[issue] / 2
 
     # Mark an open issue agreed on the Progress page.
-    _goto(at, "pages/progress.py")
+    _goto(at, "screens/progress.py")
     open_issues = [i for i in s.issues if i.status == "open"]
     if open_issues:
         target = open_issues[0].name
@@ -180,7 +180,7 @@ def test_every_example_every_page_and_edits(example: str) -> None:
     summary = progress_summary(s)
     assert summary.text in _texts(at)
 
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     _check_winwin(at, s)
 
 
@@ -203,12 +203,12 @@ def test_weight_edit_changes_winwin_table() -> None:
     from optimizer.search import improve
 
     at = _app()
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     before = _table(at).values.tolist()
     s0 = _scenario(at)
     assert before == _expected_table(s0, improve(s0, objective="maxmin", top=3))
 
-    _goto(at, "pages/scenario.py")
+    _goto(at, "screens/scenario.py")
     j = s0.party_names.index(s0.us_name)
     key = wkey(at, "weight", j, "renewal price cap")
     at.slider(key=key).set_value(0.0).run()
@@ -220,7 +220,7 @@ def test_weight_edit_changes_winwin_table() -> None:
     share = float(s1.party(s0.us_name).preferences.weights["price per seat"]) / total
     assert f"share {share:.0%} of {s0.us_name}'s total" in _texts(at)
 
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     after = _table(at).values.tolist()
     expected = improve(s1, objective="maxmin", top=3)
     assert after == _expected_table(s1, expected)
@@ -231,7 +231,7 @@ def test_objective_and_k_change_the_table() -> None:
     from optimizer.search import improve
 
     at = _app()
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     at.selectbox(key="winwin_objective").set_value("welfare").run()
     at.number_input(key="winwin_top").set_value(2).run()
     assert not at.exception
@@ -249,7 +249,7 @@ def test_status_change_on_progress_page_updates_summary_and_search() -> None:
     from optimizer.summary import progress_summary
 
     at = _app()
-    _goto(at, "pages/progress.py")
+    _goto(at, "screens/progress.py")
     s0 = _scenario(at)
     assert progress_summary(s0).text in _texts(at)
 
@@ -269,7 +269,7 @@ def test_status_change_on_progress_page_updates_summary_and_search() -> None:
     for line in views.differences(s1, best.packages[0].package) if best.packages else []:
         assert line in text
     # The edit is the session's scenario: the win-win page sees it too.
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     assert _table(at).values.tolist() == _expected_table(s1, improve(s1, top=3))
 
 
@@ -279,7 +279,7 @@ def test_marking_an_issue_without_value_agreed_settles_it() -> None:
     data["issues"][4].pop("value")  # support tier: nothing on the table
     at.session_state[state.DATA] = data
     at.session_state[state.SCENARIO] = scenario_from_data(data)
-    _goto(at, "pages/progress.py")
+    _goto(at, "screens/progress.py")
     assert "nothing on the table" in _texts(at)
     at.selectbox(key=wkey(at, "progress_status", "support tier")).set_value("agreed").run()
     assert not at.exception
@@ -306,7 +306,7 @@ def test_option_scores_edited_through_the_data_editor() -> None:
     s = _scenario(at)
     scores = s.party(s.us_name).preferences.values["payment terms"]
     assert scores["net 30"] == 100 and scores["net 90"] == 0
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     assert _table(at).values.tolist() == _expected_table(s, improve(s, top=3))
 
 
@@ -319,7 +319,7 @@ def test_tradeoff_selection_and_comparison() -> None:
     from optimizer.pareto import frontier
 
     at = _app()
-    _goto(at, "pages/tradeoff.py")
+    _goto(at, "screens/tradeoff.py")
     s = _scenario(at)
     result = frontier(s)
     assert len(at.get("plotly_chart")) == 1
@@ -371,7 +371,7 @@ def test_invalid_entry_is_flagged_next_to_field_and_kept() -> None:
     for page in PAGES[1:]:
         _goto(at, page)
         assert "problem(s); fix them on the Scenario page" in _texts(at)
-    _goto(at, "pages/scenario.py")
+    _goto(at, "screens/scenario.py")
     assert at.number_input(key=key).value == 70
     assert "min: 70" in state.dump_yaml(at.session_state[state.DATA])
 
@@ -422,8 +422,8 @@ def test_blank_scenario_and_adding_issues() -> None:
     assert not at.exception
     s = _scenario(at)
     assert [i.kind for i in s.issues] == ["categorical", "numeric"]
-    _goto(at, "pages/winwin.py")
-    _goto(at, "pages/tradeoff.py")
+    _goto(at, "screens/winwin.py")
+    _goto(at, "screens/tradeoff.py")
     assert not at.error
 
 
@@ -470,7 +470,7 @@ def test_no_win_win_package_shows_the_engines_explanation() -> None:
     from optimizer.search import improve
 
     at = _app()
-    _goto(at, "pages/progress.py")
+    _goto(at, "screens/progress.py")
     for issue in [i.name for i in _scenario(at).issues if i.status != "agreed"]:
         at.selectbox(key=wkey(at, "progress_status", issue)).set_value("agreed").run()
         assert not at.exception
@@ -479,7 +479,7 @@ def test_no_win_win_package_shows_the_engines_explanation() -> None:
     result = improve(s, top=3)
     assert not result.packages and result.explanation
     assert result.explanation in _texts(at)
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     assert not at.dataframe
     assert result.explanation in _texts(at)
 
@@ -498,7 +498,7 @@ def test_engine_failure_is_a_message_not_a_traceback(monkeypatch) -> None:
 
     monkeypatch.setattr(optimizer.search, "improve", broken)
     at = _app()
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     assert "HiGHS is not available on this machine" in _texts(at)
 
     def crash(*args, **kwargs):
@@ -517,7 +517,7 @@ def test_a_failing_page_shows_a_message(monkeypatch) -> None:
 
     monkeypatch.setattr(views, "package_table", boom)
     at = _app()
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     assert "Something went wrong (RuntimeError): table layout failed" in _texts(at)
 
 
@@ -526,7 +526,7 @@ def test_missing_engine_module_is_explained(monkeypatch) -> None:
 
     monkeypatch.setitem(sys.modules, "optimizer.pareto", None)
     at = _app()
-    _goto(at, "pages/tradeoff.py")
+    _goto(at, "screens/tradeoff.py")
     assert "not available in this installation yet" in _texts(at)
 
 
@@ -542,11 +542,11 @@ def test_rerender_does_not_recompute(monkeypatch) -> None:
 
     monkeypatch.setattr(optimizer.search, "improve", counting)
     at = _app()
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/winwin.py")
     n = len(calls)
     assert n >= 1
     at.run()
     at.run()
-    _goto(at, "pages/scenario.py")
-    _goto(at, "pages/winwin.py")
+    _goto(at, "screens/scenario.py")
+    _goto(at, "screens/winwin.py")
     assert len(calls) == n

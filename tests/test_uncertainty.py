@@ -521,7 +521,7 @@ def test_uncertainty_page_shows_probabilities_robust_package_and_questions() -> 
     if at.session_state[state.SOURCE] != "leather_reorder.yaml":
         at.session_state["example_choice"] = "leather_reorder"
         at.button(key="load_example").click().run()
-    at.switch_page("pages/uncertainty.py").run()
+    at.switch_page("screens/uncertainty.py").run()
     assert not at.exception, [e.value for e in at.exception]
     s = Scenario.load("examples/leather_reorder.yaml")
     texts = " ".join(m.value for m in at.markdown)
@@ -663,7 +663,7 @@ def test_uncertainty_page_without_ranges_still_shows_the_tornado() -> None:
     at.session_state["example_choice"] = "job_offer"
     at.button(key="load_example").click().run()
     assert at.session_state[state.SOURCE] == "job_offer.yaml"
-    at.switch_page("pages/uncertainty.py").run()
+    at.switch_page("screens/uncertainty.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("single number" in i.value for i in at.info)
     sens = [d.value for d in at.dataframe]

@@ -2,7 +2,7 @@
 
 Pages
 -----
-Every ``*.py`` file in ``ui/pages/`` is a page of the sidebar navigation; adding a page is adding
+Every ``*.py`` file in ``ui/screens/`` is a page of the sidebar navigation; adding a page is adding
 one file, nothing else to register. A page file may declare, as plain module-level constants (read
 with ``ast`` without running the file):
 
@@ -12,10 +12,10 @@ with ``ast`` without running the file):
 * ``PAGE_TITLE = "Proposals"`` -- its name in the sidebar (default: from the file name).
 * ``PAGE_ICON = ":material/description:"`` -- an optional icon.
 
-Start a page file with ``import _boot`` (``ui/_boot.py``) before ``from ui import state``, and call
-``_boot.leave_legacy_pages_mode()`` after the imports: the first makes ``ui`` importable, the second
-hands a run Streamlit started in its legacy ``pages/``-folder mode (a fresh server's first deep link
-such as ``/tradeoff``, and every ``AppTest`` run) over to this navigation.
+The folder is deliberately not called ``pages/``: Streamlit treats a ``pages/`` folder beside the
+main script as its legacy multipage mode, which would run a deep-linked page file on its own,
+outside this navigation. Page files run inside ``app.py``'s process, so ``from ui import state``
+works in them.
 
 A page reads and changes the session's scenario through ``ui/state.py`` (see its docstring):
 ``state.require_scenario()`` for the validated scenario, ``state.improve(...)`` and friends for
@@ -37,12 +37,10 @@ if str(UI_DIR.parent) not in sys.path:  # `from ui import state` works under `st
 import streamlit as st  # noqa: E402
 
 from ui import state  # noqa: E402
-from ui._boot import leave_legacy_pages_mode  # noqa: E402
 from ui.navigation import discover_pages  # noqa: E402
 
 
 def main() -> None:
-    leave_legacy_pages_mode()
     st.set_page_config(page_title="Deal optimizer", page_icon=":handshake:", layout="wide")
     state.init_session()
     specs = discover_pages()

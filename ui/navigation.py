@@ -1,4 +1,4 @@
-"""Page discovery for ``ui/app.py``: every ``ui/pages/*.py`` file is a page (see app.py)."""
+"""Page discovery for ``ui/app.py``: every ``ui/screens/*.py`` file is a page (see app.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "screens"
 DEFAULT_ORDER = 100
 
 

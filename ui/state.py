@@ -529,6 +529,6 @@ def require_scenario() -> Scenario:
             icon=":material/error:",
         )
         problems_box(problems)
-        st.page_link("pages/scenario.py", label="Go to the Scenario page", icon=":material/edit:")
+        st.page_link("screens/scenario.py", label="Go to the Scenario page", icon=":material/edit:")
         st.stop()
     return s  # type: ignore[return-value]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import streamlit as st
 
 from ui import state, views
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 20
 PAGE_TITLE = "Win-win packages"

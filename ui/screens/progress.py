@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import streamlit as st
 
 from optimizer.models import STATUSES
 from ui import state, views
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 40
 PAGE_TITLE = "Progress"
@@ -137,7 +134,7 @@ def page() -> None:
         )
     diffs = views.differences(scenario, pkg.package)
     st.markdown("\n".join(f"- {d}" for d in diffs) if diffs else "No change needed.")
-    st.page_link("pages/winwin.py", label="See all win-win packages", icon=":material/handshake:")
+    st.page_link("screens/winwin.py", label="See all win-win packages", icon=":material/handshake:")
 
 
 page()

@@ -11,13 +11,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import streamlit as st
 
 from optimizer.errors import DealoptError
 from ui import state
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 50
 PAGE_TITLE = "Proposals"

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import plotly.graph_objects as go
 import streamlit as st
 
 from ui import state, views
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 30
 PAGE_TITLE = "Trade-off map"

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import pandas as pd
 import streamlit as st
 
 from ui import state, views
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 60
 PAGE_TITLE = "Estimates & risk"

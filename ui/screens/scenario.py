@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import _boot  # ui/_boot.py: makes `ui` importable (see its docstring)
 import pandas as pd
 import streamlit as st
 import yaml
@@ -18,8 +17,6 @@ import yaml
 from optimizer.models import STATUSES, format_number
 from ui import editing as ed
 from ui import state
-
-_boot.leave_legacy_pages_mode()
 
 PAGE_ORDER = 10
 PAGE_TITLE = "Scenario"
