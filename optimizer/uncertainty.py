@@ -10,7 +10,8 @@ The public face of the uncertainty features (one import for the CLI, the UI and 
   subject to ``p_win_win >= alpha`` by sample-average approximation, plus the most robust package
   (``optimizer.robust``);
 * ``annotated_improve(scenario, objective, top, samples, seed)`` -- ``improve`` then ``annotate``
-  (one call that returns the annotated result, for caches and scripts);
+  (one call that returns the annotated result, for caches and scripts); ``annotated_frontier``
+  likewise for the frontier;
 * ``questions(scenario, k=3)`` -- the estimates most likely to change the recommendation, as
   questions to ask across the table; ``sensitivity(scenario)`` -- per weight, the interval over
   which the recommended package stays best (``optimizer.questions``).
@@ -43,7 +44,7 @@ from optimizer.sampling import (
 
 if TYPE_CHECKING:
     from optimizer.models import Scenario
-    from optimizer.results import ImproveResult
+    from optimizer.results import FrontierResult, ImproveResult
 
 
 def annotated_improve(
@@ -72,6 +73,23 @@ def annotated_improve(
     return result
 
 
+def annotated_frontier(
+    scenario: Scenario,
+    parties: list[str] | None = None,
+    *,
+    samples: int = 10000,
+    seed: int = 0,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> FrontierResult:
+    """``optimizer.pareto.frontier`` with the win-win probabilities filled in (when there are ranges)."""
+    from optimizer.pareto import frontier
+
+    result = frontier(scenario, parties=parties, solver=solver, time_limit=time_limit)
+    annotate(scenario, result, samples=samples, seed=seed)
+    return result
+
+
 __all__ = [
     "PackageStats",
     "Param",
@@ -80,6 +98,7 @@ __all__ = [
     "SensitivityItem",
     "SensitivityResult",
     "annotate",
+    "annotated_frontier",
     "annotated_improve",
     "draw",
     "estimates",

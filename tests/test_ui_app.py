@@ -78,6 +78,10 @@ def _table(at: AppTest, key: str | None = None):
 
 
 def _expected_table(scenario: Scenario, result) -> list[list[str]]:
+    """The table the app must show for ``result`` (annotated with P(win-win) under ranges)."""
+    from optimizer.uncertainty import annotate
+
+    annotate(scenario, result)
     names = [f"Package {i + 1}" for i in range(len(result.packages))]
     cells, _ = views.package_table(
         scenario, result.packages, names, result.reference_utilities, result.parties
@@ -186,10 +190,16 @@ def test_every_example_every_page_and_edits(example: str) -> None:
 
 def _check_winwin(at: AppTest, s: Scenario) -> None:
     from optimizer.search import improve
+    from optimizer.uncertainty import has_ranges
 
     result = improve(s, objective="maxmin", top=3)
     if result.packages:
-        assert _table(at).values.tolist() == _expected_table(s, result)
+        table = _table(at).values.tolist()
+        assert table == _expected_table(s, result)  # estimate ranges: also P(win-win)
+        if has_ranges(s):
+            assert table[-1][1:] == [f"{100 * p.p_win_win:.0f}%" for p in result.packages]
+        else:
+            assert all(p.p_win_win is None for p in result.packages)
     else:
         assert (result.explanation or "No package") in _texts(at)
 

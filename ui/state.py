@@ -465,13 +465,25 @@ def engine_call(module: str, function: str, scenario: Scenario, **kwargs: Any) -
     return _cached_call(module, function, scenario_key(scenario), kwargs_json, scenario)
 
 
+def _has_ranges(scenario: Scenario) -> bool:
+    """True when some estimate is a low/likely/high range (then results carry probabilities)."""
+    fn = _resolve("optimizer.sampling", "has_ranges")
+    return not isinstance(fn, str) and bool(fn(scenario))
+
+
 def improve(
     scenario: Scenario, objective: str = "maxmin", top: int = 1, min_diff: int = 1
 ) -> Outcome:
-    """The best Pareto-improving packages (``optimizer.search.improve``), cached."""
+    """The best Pareto-improving packages (``optimizer.search.improve``), cached.
+
+    With estimate ranges in the scenario each package also carries its win-win probability
+    (``optimizer.uncertainty.annotated_improve``, 10,000 seeded samples)."""
+    base = _resolve("optimizer.search", "improve")
+    if isinstance(base, str):
+        return Outcome(missing=base)
     return engine_call(
-        "optimizer.search",
-        "improve",
+        "optimizer.uncertainty" if _has_ranges(scenario) else "optimizer.search",
+        "annotated_improve" if _has_ranges(scenario) else "improve",
         scenario,
         objective=objective,
         top=int(top),
@@ -480,10 +492,14 @@ def improve(
 
 
 def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
-    """The Pareto frontier (``optimizer.pareto.frontier``), cached."""
+    """The Pareto frontier (``optimizer.pareto.frontier``), cached; with win-win probabilities
+    when the scenario has estimate ranges (``optimizer.uncertainty.annotated_frontier``)."""
+    base = _resolve("optimizer.pareto", "frontier")
+    if isinstance(base, str):
+        return Outcome(missing=base)
     return engine_call(
-        "optimizer.pareto",
-        "frontier",
+        "optimizer.uncertainty" if _has_ranges(scenario) else "optimizer.pareto",
+        "annotated_frontier" if _has_ranges(scenario) else "frontier",
         scenario,
         parties=list(parties) if parties else None,
     )

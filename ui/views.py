@@ -32,6 +32,11 @@ def fmt_utility(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
+def fmt_probability(p: float | None) -> str:
+    """A probability as a percentage ("87%"), or "-" when unknown."""
+    return "-" if p is None else f"{100 * p:.0f}%"
+
+
 def fmt_gain(x: float | None) -> str:
     """A gain with its sign (+4.2 / -1.0 / ±0.0)."""
     if x is None:
@@ -71,7 +76,8 @@ def package_table(
     """(cells, change kinds): issues as rows, ``On the table`` then one column per package.
 
     Below the issues: one ``Utility: party`` and one ``Gain: party`` row per party, and a
-    ``Reopens`` row. The second frame holds, per cell, kept/changed/reopened/set (or "")."""
+    ``Reopens`` row, and a ``P(win-win)`` row when the packages carry probabilities (estimate
+    ranges). The second frame holds, per cell, kept/changed/reopened/set (or "")."""
     parties = parties or scenario.party_names
     cols = [ON_TABLE, *names]
     index = [issue_label(scenario, i.name) for i in scenario.issues]
@@ -89,6 +95,11 @@ def package_table(
     index.append("Reopens")
     cells[ON_TABLE].append("")
     kinds[ON_TABLE].append("section")
+    with_p = any(getattr(p, "p_win_win", None) is not None for p in packages)
+    if with_p:
+        index.append("P(win-win)")
+        cells[ON_TABLE].append("")
+        kinds[ON_TABLE].append("section")
     for name, pkg in zip(names, packages, strict=True):
         col: list[str] = []
         kind: list[str] = []
@@ -108,6 +119,9 @@ def package_table(
         reopened = list(pkg.reopened or [])
         col.append(", ".join(reopened) if reopened else "none")
         kind.append("reopened" if reopened else "section")
+        if with_p:
+            col.append(fmt_probability(pkg.p_win_win))
+            kind.append("section")
         cells[name] = col
         kinds[name] = kind
     return (

@@ -48,7 +48,31 @@ def _hover(scenario, pkg) -> str:
     head = "<br>".join(diffs[:6]) if diffs else "same as the deal on the table"
     if len(diffs) > 6:
         head += f"<br>… and {len(diffs) - 6} more"
+    if pkg.p_win_win is not None:
+        head += f"<br>P(win-win): {views.fmt_probability(pkg.p_win_win)}"
     return head
+
+
+def _frontier_marker(result, order: list[int], picked: list[int]) -> dict:
+    """Frontier markers: coloured by win-win probability when the scenario has estimate ranges."""
+    probs = [result.packages[i].p_win_win for i in order]
+    marker: dict = {
+        "size": [14 if i in picked else 9 for i in order],
+        "line": {"width": 1, "color": "white"},
+    }
+    if any(p is not None for p in probs):
+        marker.update(
+            color=[p if p is not None else 0.0 for p in probs],
+            colorscale="RdYlGn",
+            cmin=0.0,
+            cmax=1.0,
+            colorbar={"title": {"text": "P(win-win)"}, "tickformat": ".0%", "len": 0.6},
+        )
+    else:
+        marker["color"] = [
+            "rgb(214, 39, 40)" if i in picked else "rgb(31, 119, 180)" for i in order
+        ]
+    return marker
 
 
 def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figure:
@@ -105,13 +129,7 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
             mode="lines+markers",
             name="Pareto frontier",
             line={"color": "rgba(31, 119, 180, 0.55)", "dash": "dot", "width": 1.5},
-            marker={
-                "size": [14 if i in picked else 9 for i in order],
-                "color": [
-                    "rgb(214, 39, 40)" if i in picked else "rgb(31, 119, 180)" for i in order
-                ],
-                "line": {"width": 1, "color": "white"},
-            },
+            marker=_frontier_marker(result, order, picked),
             customdata=order,
             hovertext=[_hover(scenario, result.packages[i]) for i in order],
             hovertemplate=f"{x}: %{{x:.1f}}<br>{y}: %{{y:.1f}}<br>%{{hovertext}}<extra>point %{{customdata}}</extra>",
