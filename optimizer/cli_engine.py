@@ -16,6 +16,8 @@ import argparse
 import sys
 from typing import Any
 
+from optimizer.cli_args import add_solver_args, nonneg_int, positive_int, probability
+
 OBJECTIVE_NAMES = {
     "maxmin": "largest smallest gain",
     "welfare": "largest total gain",
@@ -23,46 +25,6 @@ OBJECTIVE_NAMES = {
     "meso": "equivalent offers for us (MESOs)",
     "robust": "robust to the estimate ranges",
 }
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
-    return n
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (got {n})")
-    return n
-
-
-def _seconds(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not x > 0 or x != x or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
-    return x
-
-
-def _alpha(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
-    if not 0 < x <= 1:
-        raise argparse.ArgumentTypeError(f"ALPHA must be in (0, 1] (got {text})")
-    return x
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and better for at least one, best first.",
     )
     p.add_argument("file", help="scenario file (.yaml, .yml or .json)")
-    p.add_argument("--top", type=_positive_int, default=1, metavar="K", help="how many packages")
+    p.add_argument("--top", type=positive_int, default=1, metavar="K", help="how many packages")
     p.add_argument(
         "--objective",
         choices=["maxmin", "welfare", "nash"],
@@ -82,48 +44,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--min-diff",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="D",
         help="each package differs from the earlier ones in at least D issues",
     )
-    _solver_args(p)
+    add_solver_args(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
         "--meso",
-        type=_positive_int,
+        type=positive_int,
         metavar="K",
         help="instead: K offers equally good for us that differ for the other side",
     )
     p.add_argument(
         "--robust",
-        type=_alpha,
+        type=probability,
         metavar="ALPHA",
         help="instead: packages win-win with probability at least ALPHA over the ranges",
     )
     p.add_argument(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="samples of the estimate ranges for win-win probabilities (default 10000); "
         "with --robust, also the samples of the robust search",
     )
-    p.add_argument("--seed", type=_nonneg_int, default=0, metavar="S", help="random seed")
+    p.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="random seed")
     p.set_defaults(handler=_improve)
-
-
-def _solver_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--solver", choices=["highs", "cbc"], default=None, help="MILP solver (default: highs)"
-    )
-    p.add_argument(
-        "--time-limit",
-        type=_seconds,
-        default=None,
-        metavar="S",
-        help="stop after S seconds (the result then says exact: false)",
-    )
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from optimizer.cli_args import add_solver_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,10 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="scenario file (.yaml, .yml or .json)")
     p.add_argument("--parties", help="comma-separated party names (default: all parties)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p.add_argument("--solver", choices=["highs", "cbc"], help="MILP solver (default: highs)")
-    p.add_argument(
-        "--time-limit", type=_positive, metavar="SECONDS", help="cap on the whole computation"
-    )
+    add_solver_args(p, time_help="cap on the whole computation (seconds)")
     p.add_argument(
         "--method",
         choices=["auto", "fast", "enumeration", "milp"],
@@ -32,16 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="force a method (default: auto picks the fastest exact one)",
     )
     p.set_defaults(handler=_frontier)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
-    return value
 
 
 def _frontier(args: argparse.Namespace) -> int:

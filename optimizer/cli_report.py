@@ -19,12 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _solver_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--solver", choices=["highs", "cbc"], help="MILP solver (default: highs)")
-    p.add_argument(
-        "--time-limit", type=float, metavar="SECONDS", help="stop each search after this long"
-    )
+from optimizer.cli_args import add_solver_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("file", help="scenario file (.yaml, .yml or .json)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _solver_args(s)
+    add_solver_args(s)
     s.set_defaults(handler=_summary, _parser=s)
 
     g = sub.add_parser(
@@ -89,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="counterpart: to send (no preference numbers); internal: the brief for our team",
     )
     p.add_argument("--force", action="store_true", help="replace an existing OUT")
-    _solver_args(p)
+    add_solver_args(p)
     p.set_defaults(handler=_proposal, _parser=p)
 
 

@@ -13,25 +13,7 @@ import argparse
 import json
 import sys
 
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
-    return n
-
-
-def _seconds(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (0 < x < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds (got {text})")
-    return x
+from optimizer.cli_args import add_solver_args, positive_int
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -42,12 +24,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="maxmin",
         help="how the recommended package is chosen (as in improve; default maxmin)",
     )
-    p.add_argument(
-        "--solver", choices=["highs", "cbc"], default=None, help="MILP solver (default: highs)"
-    )
-    p.add_argument(
-        "--time-limit", type=_seconds, default=None, metavar="S", help="limit per solve (seconds)"
-    )
+    add_solver_args(p, time_help="limit per solve (seconds)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -59,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(one at a time, the others at their best guess) and turn the top ones into questions.",
     )
     _common(q)
-    q.add_argument("-k", "--top", type=_positive_int, default=3, metavar="K", help="how many")
+    q.add_argument("-k", "--top", type=positive_int, default=3, metavar="K", help="how many")
     q.add_argument(
         "--distribution",
         choices=["triangular", "pert"],
