@@ -19,12 +19,15 @@ API
 * **Rows, in named groups** (the unit of ``diagnose``'s deletion filter): one group per scenario
   constraint (acceptable sets/ranges, forbidden combinations, implies, budgets), one per party's
   walk-away point (``utility >= reservation value``) and one per agreed issue (fixed to its value).
+  Budget and walk-away rows carry the numpy rule's tolerance (``FEAS_TOL``, DESIGN.md's ties), so a
+  package on the limit up to float noise (-1e-11) is feasible for the solver too: CBC's
+  preprocessing drops it otherwise, and a tie-break then returns a worse package as "optimal".
   ``groups`` restricts which of them are added; ``model.group_info`` describes each in words.
 * **Helpers** for the searches: ``member(issue, positions)`` and ``is_value(issue, k)`` (exact 0/1
   expressions), ``position(issue)``, ``fix(issue, k)`` / ``free(issue)``,
   ``exclude(index, min_diff=1)`` (no-good / minimum-Hamming-distance cut), ``add_row`` /
   ``remove_row``, ``set_objective``, ``solve`` (``presolve=False`` switches the solver's presolve
-  off, for a verdict that must not rest on presolve).
+  off; ``confirm_infeasible=True`` re-checks an "infeasible" without presolve).
 * **Reading a solution.** ``decode()`` returns the chosen grid positions (int array, one per issue);
   ``verify(index)`` re-evaluates them with ``UtilityTables`` and checks them against the model's own
   utility values (tolerance 1e-6) and against every active group (numpy feasibility). A mismatch
@@ -610,10 +613,13 @@ class CompiledModel:
                     cost = self._pulp.LpAffineExpression()
                     for k, spec in c.costs.items():
                         cost += self._cost_expr(k, cost_table(s, k, spec))
-                    self.add_row(cost <= c.limit, label)
+                    # the numpy rule's tolerance (FeasibilityChecker): a package on the limit
+                    # up to float noise stays feasible for every solver
+                    self.add_row(cost <= c.limit + FEAS_TOL * max(1.0, abs(c.limit)), label)
             elif g.kind == "walk_away":
                 party = g.parties[0]
-                self.add_row(self.utility[party] >= self.reservation[party], label)
+                reservation = self.reservation[party] - FEAS_TOL  # type: ignore[operator]
+                self.add_row(self.utility[party] >= reservation, label)
             else:
                 issue = s.issue(g.issues[0])
                 self.add_row(self.is_value(issue.name, issue.index_of(issue.value)) == 1, label)
@@ -769,17 +775,29 @@ class CompiledModel:
     # -- solving and reading -------------------------------------------------------------------
 
     def solve(
-        self, solver: str | None = None, time_limit: float | None = None, *, presolve: bool = True
+        self,
+        solver: str | None = None,
+        time_limit: float | None = None,
+        *,
+        presolve: bool = True,
+        confirm_infeasible: bool = False,
     ) -> SolveOutcome:
         """Solve once; counts solves and time (``self.last`` keeps the outcome).
 
-        ``presolve=False`` switches the solver's presolve off (see ``optimizer.solvers``)."""
+        ``presolve=False`` switches the solver's presolve off; ``confirm_infeasible`` re-checks an
+        "infeasible" without presolve (see ``optimizer.solvers.solve``)."""
         from optimizer.solvers import solve
 
         if self.prob.objective is None:
             self.prob.setObjective(self._pulp.LpAffineExpression())
         self._prune_variables()
-        out = solve(self.prob, solver, time_limit, presolve=presolve)
+        out = solve(
+            self.prob,
+            solver,
+            time_limit,
+            presolve=presolve,
+            confirm_infeasible=confirm_infeasible,
+        )
         self.solves += 1
         self.seconds += out.seconds
         self.last = out
@@ -807,14 +825,17 @@ class CompiledModel:
             raise ModelError("there is no solution to decode (the last solve found none)")
         out = np.empty(len(self.issues), dtype=np.int64)
         for j, iv in enumerate(self.issues):
-            zs = np.array([pc.z.varValue or 0.0 for pc in iv.pieces])
+            zs = np.array([0.0 if pc.z.varValue is None else pc.z.varValue for pc in iv.pieces])
             s_no = int(np.argmax(zs))
-            if abs(zs[s_no] - 1.0) > 1e-4 or abs(zs.sum() - 1.0) > 1e-4:
+            # "not <=": a NaN value (a broken solver answer) fails the check
+            if not (abs(zs[s_no] - 1.0) <= 1e-4 and abs(zs.sum() - 1.0) <= 1e-4):
                 raise ModelError(f"issue {iv.name!r}: no single piece chosen ({zs.tolist()})")
             pc = iv.pieces[s_no]
             off = 0
             if pc.t is not None:
-                tv = pc.t.varValue or 0.0
+                tv = 0.0 if pc.t.varValue is None else pc.t.varValue
+                if not np.isfinite(tv):
+                    raise ModelError(f"issue {iv.name!r}: offset {tv} is not a grid position")
                 off = int(round(tv))
                 if abs(tv - off) > 1e-4 or not 0 <= off < pc.length:
                     raise ModelError(f"issue {iv.name!r}: offset {tv} is not a grid position")
@@ -822,8 +843,24 @@ class CompiledModel:
         return out
 
     def model_utilities(self) -> np.ndarray:
-        """Each party's utility as the model computes it for the current solution."""
-        return np.array([float(self._pulp.value(self.utility[p]) or 0.0) for p in self.parties])
+        """Each party's utility as the model computes it at the current solution's package.
+
+        Integer and binary variables are taken rounded to the nearest whole number: the package
+        we report is the rounded one, and a solver's integrality tolerance (a piece offset of
+        0.999999 instead of 1) must not show up as a utility difference."""
+        out = np.empty(len(self.parties))
+        for n, p in enumerate(self.parties):
+            expr = self.utility[p]
+            total = float(expr.constant)
+            for var, coef in expr.items():
+                v = var.varValue
+                if v is None:
+                    v = 0.0
+                elif var.cat == self._pulp.LpInteger:
+                    v = float(round(v))
+                total += coef * v
+            out[n] = total
+        return out
 
     def evaluate(self, index: Sequence[int] | np.ndarray) -> np.ndarray:
         """numpy utilities of one package (grid positions)."""
@@ -838,7 +875,7 @@ class CompiledModel:
         index = self.decode() if index is None else np.asarray(index, dtype=np.int64)
         exact = self.evaluate(index)
         model = self.model_utilities()
-        bad = np.abs(exact - model) > VERIFY_TOL * np.maximum(1.0, np.abs(exact))
+        bad = ~(np.abs(exact - model) <= VERIFY_TOL * np.maximum(1.0, np.abs(exact)))  # NaN: bad
         if np.any(bad):
             who = ", ".join(
                 f"{self.parties[i]}: model {model[i]!r} vs numpy {exact[i]!r}"

@@ -17,9 +17,18 @@ Each package is found by a lexicographic sequence of MILP solves on one compiled
 
 Each stage's optimum is fixed for the next one within 1e-7 as a row, then re-checked in numpy
 within 1e-9; a package that only the solver's tolerance let through is cut off and the stage
-re-solved. Strictness is not an epsilon row: every gain is constrained ``>= 0``, and a package is
-strictly better for someone exactly when the total gain is positive, which stage 1 or 2 maximises;
-when the lexicographic optimum has zero total gain, no Pareto-improving package exists.
+re-solved. The previous stage's package satisfies every row of the next stage, so a tie-break
+stage cannot be infeasible and cannot end worse than that package: a solver that says otherwise
+failed (HiGHS's and CBC's presolve did, see ``optimizer.solvers``). Every "infeasible" is
+confirmed without presolve (``confirm_infeasible``); a tie-break stage still called infeasible
+stops the search with ``not_solved`` instead of ranking the previous stage's package as the
+tie-break's optimum, and one answered with a worse package than that is cut off and re-solved.
+
+Strictness is not an epsilon row: every gain is constrained ``>= -1e-9`` (the tie tolerance, as
+in numpy: a tie whose model gain is -1e-11 from float noise stays feasible, which CBC's
+preprocessing needs), and a package is strictly better for someone exactly when the total gain is
+positive, which stage 1 or 2 maximises; when the lexicographic optimum has zero total gain, no
+Pareto-improving package exists.
 
 The Nash product of gains is maximised exactly by outer approximation: ``log`` is bounded from
 above by tangent cuts, the MILP's optimum is an upper bound, and tangents at each new package are
@@ -155,7 +164,7 @@ class _Searcher:
             p: self.m.utility[p] - float(self.ref_u[i]) for i, p in enumerate(self.parties)
         }
         for p in self.parties:
-            self.m.add_row(self.gain[p] >= 0, name=f"pareto_{self.parties.index(p)}")
+            self.m.add_row(self.gain[p] >= -TIE_TOL, name=f"pareto_{self.parties.index(p)}")
         self.total = pulp.lpSum([self.gain[p] for p in self.parties])
         self.mingain = self.m.new_var("mingain")
         for p in self.parties:
@@ -191,14 +200,13 @@ class _Searcher:
 
     # -- solving --------------------------------------------------------------------------------
 
-    def _solve(
-        self, presolve: bool = True
-    ) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+    def _solve(self) -> tuple[Termination, np.ndarray | None, np.ndarray | None]:
+        """One solve; an "infeasible" is confirmed without presolve (it ends a top-K list)."""
         rem = self.run.remaining()
         if rem is not None and rem <= 0:
             self.run.note(Termination.time_limit, "the time limit was reached")
             return Termination.time_limit, None, None
-        out = self.m.solve(self.run.solver, rem, presolve=presolve)
+        out = self.m.solve(self.run.solver, rem, confirm_infeasible=True)
         if out.note:
             self.run.notes.append(out.note)
         if out.termination not in (Termination.optimal, Termination.infeasible):
@@ -217,9 +225,9 @@ class _Searcher:
 
         From stage 2 on, the previous stage's package (the *witness*) satisfies every row of the
         stage: the stage cannot be infeasible, and its optimum is at least as good as the witness.
-        A solver that says otherwise failed; it is asked once more without presolve, and if it
-        still fails the search stops loudly (``not_solved``) instead of keeping the witness as if
-        it were the stage's optimum, which would rank a worse tie-break first."""
+        A solver that says otherwise (also without presolve) failed: the search stops loudly
+        (``not_solved``) instead of keeping the witness as if it were the stage's optimum, which
+        would rank a worse tie-break first."""
         held: list[tuple[_Stage, float]] = []
         rows: list[str] = []
         index = u = None
@@ -234,14 +242,12 @@ class _Searcher:
                     for _attempt in range(50):
                         term_k, idx_k, u_k = self._solve()
                         if idx_k is None and n and term_k == Termination.infeasible:
-                            term_k, idx_k, u_k = self._solve(presolve=False)
-                            if idx_k is None and term_k == Termination.infeasible:
-                                self.run.note(
-                                    Termination.not_solved,
-                                    f"the solver called tie-break stage {n + 1} infeasible "
-                                    "although the package found by the stage before satisfies it",
-                                )
-                                return Termination.not_solved, index, u
+                            self.run.note(
+                                Termination.not_solved,
+                                f"the solver called tie-break stage {n + 1} infeasible (also "
+                                "without presolve) although the previous stage's package fits",
+                            )
+                            return Termination.not_solved, index, u
                         if idx_k is None:
                             return (term_k, index, u) if n else (term_k, None, None)
                         if term_k != Termination.optimal:
@@ -253,8 +259,8 @@ class _Searcher:
                         ):
                             index, u = idx_k, u_k
                             break
-                        # only the solver's tolerance let it in (or let it beat the witness):
-                        # cut it off and solve again
+                        # only the solver's tolerance let it in (or made it look at least as
+                        # good as the witness): cut it off and solve again
                         rows.append(self.m.exclude(idx_k))
                         if self.on_reject is not None:
                             self.on_reject(idx_k, u_k)
@@ -542,8 +548,10 @@ def improve(
 
 
 def _clean(x: float) -> float:
-    """Round away float noise (1e-12) so JSON shows 12.5, not 12.500000000000002."""
-    r = round(float(x), 9)
+    """Drop float noise (12 significant digits) so JSON shows 12.5, not 12.500000000000002.
+
+    The change is at most 5e-13 relative, far below the 1e-9 tie rule; ``-0.0`` becomes 0."""
+    r = float(f"{float(x):.12g}")
     return 0.0 if r == 0 else r
 
 

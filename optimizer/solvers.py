@@ -6,24 +6,40 @@
   missing); an unknown or unavailable name raises ``SolverError`` listing the available ones.
 * ``make_solver(name | None, time_limit, *, presolve=True)`` -> a configured PuLP solver with MIP
   gaps set to 0 (relative and absolute: a gap would let the searches drop exact points).
-* ``solve(prob, solver=None, time_limit=None) -> SolveOutcome`` runs one solve and maps PuLP's
+* ``solve(prob, solver=None, time_limit=None, *, presolve=True, confirm_infeasible=False)
+  -> SolveOutcome`` runs one solve (see Presolve below) and maps PuLP's
   ``status`` / ``sol_status`` pair to a ``Termination``. PuLP reports "Optimal" for an incumbent
   found before a time limit; only ``sol_status == LpSolutionOptimal`` counts as proven optimal,
   an integer-feasible incumbent is ``Termination.time_limit`` (``has_solution`` tells whether
   the variables hold a usable package).
 
-HiGHS presolve
---------------
-HiGHS's MIP presolve has rules that are wrong on our models. Its "Enumeration" rule (HiGHS 1.16,
-bit 16 of ``presolve_rule_off``) drops an *equality* clique once all but one of its binaries are
+Presolve
+--------
+HiGHS's MIP presolve has rules that are wrong on our models. Its "Enumeration" rule (seen with
+HiGHS 1.16.0; bit 16 of ``presolve_rule_off``) drops an *equality* clique once all but one of its binaries are
 fixed, so the postsolved solution can choose two pieces of one issue (every ``one_j`` row of the
 compiled model is such a clique). HiGHS then rejects its own incumbent and reports a feasible model
 "Infeasible" or ends with "Solve error" (PuLP: "Not Solved"); HiGHS issue #3216 describes the
-reduction. So every HiGHS solve, also with a solver object made elsewhere, runs with that rule
-switched off (``HIGHS_PRESOLVE_RULES_OFF``; switching a rule off never changes an answer). And a
+reduction. Its "Doubleton equation" rule (bit 9) has cut off a maxmin optimum (70 reported as
+68.75, "Optimal", nothing for any check to see). So every HiGHS solve, also with a solver object
+made elsewhere, runs with both rules switched off (``HIGHS_PRESOLVE_RULES_OFF``; switching a rule
+off never changes a correct answer). And a
 HiGHS verdict that HiGHS itself contradicts (an error status, or "infeasible" while it holds a
 solution that failed its own post-presolve check) is solved again without presolve before it is
-believed; ``SolveOutcome.note`` says so.
+believed; ``SolveOutcome.note`` says so. With ``confirm_infeasible=True`` (the searches, whose
+"infeasible" becomes a claim such as "only 2 packages exist") every "infeasible" is confirmed so.
+
+CBC 2.10's CGL preprocessing also calls some feasible models infeasible ("Cut generators found to
+be infeasible", e.g. a stage that fixes a maxmin optimum of 91.67 with fractional utilities), so a
+CBC "infeasible" is confirmed with presolve and preprocessing off before it is believed. Without
+preprocessing, CBC 2.10 crashes writing the solution file of some models it has just proved
+infeasible ("Problem is infeasible - tightenPrimalBounds!", then a segmentation fault); such an
+inconclusive check leaves the first verdict standing.
+
+Every solution is checked against the problem itself (finite values, integrality, bounds, every
+row; ``_broken_solution``): HiGHS 1.16's presolve has also returned "Optimal" with NaN values, which
+``decode`` and ``verify`` would not notice. Such a solve is redone without presolve, and values
+that still are not a solution end as ``Termination.error``, never as an answer.
 
 PuLP is imported inside the functions so that importing this module stays cheap.
 """
@@ -33,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
 import os
 import sys
 import time
@@ -47,8 +64,8 @@ from optimizer.results import Termination
 SOLVER_NAMES: tuple[str, ...] = ("highs", "cbc")
 
 #: HiGHS presolve rules switched off in every HiGHS solve (``presolve_rule_off`` bit mask):
-#: rule 16, "Enumeration" (see the module docstring).
-HIGHS_PRESOLVE_RULES_OFF = 1 << 16
+#: rule 16, "Enumeration", and rule 9, "Doubleton equation" (see the module docstring).
+HIGHS_PRESOLVE_RULES_OFF = (1 << 16) | (1 << 9)
 
 _ALIASES = {
     "highs": "highs",
@@ -182,7 +199,8 @@ def make_solver(
 ) -> Any:
     """A configured PuLP solver: quiet, MIP gaps 0, optional time limit in seconds.
 
-    HiGHS runs with ``HIGHS_PRESOLVE_RULES_OFF``; ``presolve=False`` switches its presolve off."""
+    HiGHS runs with ``HIGHS_PRESOLVE_RULES_OFF``. ``presolve=False`` switches presolve off (CBC:
+    also its CGL preprocessing, after which CBC 2.10 can crash on an infeasible model)."""
     import pulp
 
     key = resolve_name(name)
@@ -195,7 +213,20 @@ def make_solver(
         return backend
     with warnings.catch_warnings():  # PuLP 3.3 flags the bundled CBC as deprecated for 4.0
         warnings.simplefilter("ignore", DeprecationWarning)
-        return pulp.PULP_CBC_CMD(msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit)
+        if presolve:
+            return pulp.PULP_CBC_CMD(msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit)
+        return pulp.PULP_CBC_CMD(
+            msg=False,
+            gapRel=0,
+            gapAbs=0,
+            timeLimit=time_limit,
+            presolve=False,
+            options=list(_CBC_NO_PREPROCESS),
+        )
+
+
+#: CBC command-line options that switch its (CGL) preprocessing off.
+_CBC_NO_PREPROCESS = ("preprocess off",)
 
 
 def _configure_highs(backend: Any, presolve: bool = True) -> None:
@@ -218,8 +249,10 @@ def _highs_status(prob: Any) -> tuple[str, str, bool]:
     HiGHS contradicts itself when the solve failed, when it says "infeasible or unbounded" (our
     models are bounded), or when it says "infeasible" while holding a solution (an incumbent that
     failed its check after presolve was undone: the presolve reductions were wrong)."""
-    import highspy
-
+    try:
+        import highspy
+    except ImportError:
+        return "", "", False
     h = getattr(prob, "solverModel", None)
     if not isinstance(h, highspy.Highs):
         return "", "", False
@@ -257,25 +290,24 @@ def solve(
     time_limit: float | None = None,
     *,
     presolve: bool = True,
+    confirm_infeasible: bool = False,
 ) -> SolveOutcome:
     """Solve a PuLP problem; ``solver`` is a name, None (default) or a ready PuLP solver object.
 
-    A HiGHS verdict that HiGHS itself contradicts is solved again without presolve (see the module
-    docstring); the outcome is the second solve's, and ``note`` says what happened.
-    ``presolve=False`` solves without presolve from the start (a ready solver object is copied)."""
+    A verdict the solver's presolve may have got wrong is solved again without it (see the
+    module docstring): a HiGHS verdict that HiGHS itself contradicts, a CBC "infeasible", and
+    with ``confirm_infeasible`` every "infeasible" (for verdicts a caller states as a fact). The
+    outcome is then the second solve's; ``note`` says when the verdicts differ or HiGHS
+    contradicted itself. ``presolve=False`` solves without presolve from the start (a ready solver
+    object is copied, not changed)."""
     import pulp
 
     if solver is None or isinstance(solver, str):
         name = resolve_name(solver)
         backend = make_solver(name, time_limit, presolve=presolve)
     else:
-        backend = solver
-        name = "highs" if isinstance(backend, pulp.HiGHS) else "cbc"
-        if not presolve:
-            backend = copy.copy(backend)
-            backend.optionsDict = dict(backend.optionsDict)
-            if name == "cbc":
-                backend.optionsDict["presolve"] = False
+        name = "highs" if isinstance(solver, pulp.HiGHS) else "cbc"
+        backend = solver if presolve else _without_presolve(solver, name)
         if name == "highs":
             _silence_highs_banner()
             _configure_highs(backend, presolve)
@@ -283,15 +315,26 @@ def solve(
             backend.timeLimit = time_limit
     t0 = time.perf_counter()
     out = _solve_once(prob, backend, name)
-    if name != "highs" or not presolve or backend.optionsDict.get("presolve") == "off":
+    broken = _broken_solution(prob) if out.has_solution else None
+    if broken and not presolve:
+        return _unusable(out, name, broken)
+    if not presolve:
         return out
-    status, words, doubtful = _highs_status(prob)
-    if not doubtful:
+    infeasible = out.termination == Termination.infeasible
+    contradicted = False
+    if name == "highs":
+        _, words, contradicted = _highs_status(prob)
+        why = f"{name}: {words} with presolve"
+        if contradicted:
+            why += " (contradicted by HiGHS's own check)"
+    else:
+        why = f"{name}: Infeasible with preprocessing"
+    if broken:
+        contradicted = True
+        why = f"{name}: {out.termination.value} with presolve, but {broken}"
+    if not (contradicted or (infeasible and (confirm_infeasible or name == "cbc"))):
         return out
-    retry = copy.copy(backend)
-    retry.optionsDict = dict(backend.optionsDict)
-    _configure_highs(retry, presolve=False)
-    note = f"{name}: {words} with presolve (contradicted by HiGHS's own check)"
+    retry = _without_presolve(backend, name)
     if time_limit is not None:
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0:
@@ -299,14 +342,82 @@ def solve(
                 Termination.time_limit,
                 name,
                 seconds=time.perf_counter() - t0,
-                message=f"{note}; no time was left to solve again without presolve",
-                note=note,
+                message=f"{why}; no time was left to solve again without presolve",
+                note=why,
             )
         retry.timeLimit = left
     again = _solve_once(prob, retry, name)
     again.seconds = time.perf_counter() - t0
-    again.note = f"{note}; solved again without presolve: {again.termination.value}"
-    return again
+    if name == "cbc" and infeasible and again.termination == Termination.error:
+        # CBC 2.10 without preprocessing crashes writing the solution of a model it has just
+        # proved infeasible: the check is inconclusive, and the first verdict stands
+        out.seconds = again.seconds
+        return out
+    if contradicted or again.termination != out.termination:
+        again.note = f"{why}; solved again without presolve: {again.termination.value}"
+    broken = _broken_solution(prob) if again.has_solution else None
+    return _unusable(again, name, broken) if broken else again
+
+
+def _broken_solution(prob: Any) -> str | None:
+    """Why the values a solver returned are not a solution of ``prob`` (None when they are).
+
+    HiGHS 1.16's presolve has returned "Optimal" with NaN values, or with a row violated by whole
+    utility points; the searches' numpy checks see only the packages, not every row, so each
+    value and row is checked here: finite, integral within 1e-6, within its bounds and every row
+    within 1e-6 of the row's size (the solvers' own tolerances are 1e-6 to 1e-7)."""
+    import pulp
+
+    values: dict[str, float] = {}
+    for v in prob.variables():
+        x = v.varValue
+        if v.name == "__dummy":  # PuLP's stand-in for an empty row (CBC gives it no value)
+            continue
+        if x is None or not math.isfinite(x):
+            return f"variable {v.name} has no finite value ({x})"
+        if v.cat == pulp.LpInteger and abs(x - round(x)) > 1e-6:
+            return f"variable {v.name} is not integral ({x})"
+        if (v.lowBound is not None and x < v.lowBound - 1e-6) or (
+            v.upBound is not None and x > v.upBound + 1e-6
+        ):
+            return f"variable {v.name} is out of its bounds ({x})"
+        values[v.name] = x
+    for name, c in prob._constraints.items():
+        terms = [coef * values.get(v.name, 0.0) for v, coef in c.items()]
+        lhs = math.fsum(terms) + c.constant
+        tol = 1e-6 * (1.0 + abs(c.constant) + math.fsum(abs(t) for t in terms))
+        if (
+            (c.sense == pulp.LpConstraintLE and lhs > tol)
+            or (c.sense == pulp.LpConstraintGE and lhs < -tol)
+            or (c.sense == pulp.LpConstraintEQ and abs(lhs) > tol)
+        ):
+            return f"row {name} is violated by {abs(lhs):.3g}"
+    return None
+
+
+def _unusable(out: SolveOutcome, name: str, broken: str) -> SolveOutcome:
+    """A solve whose values are not a solution: an error, never an answer."""
+    return SolveOutcome(
+        Termination.error,
+        name,
+        None,
+        out.seconds,
+        False,
+        f"{name}: returned values that are not a solution ({broken})",
+        out.note,
+    )
+
+
+def _without_presolve(backend: Any, name: str) -> Any:
+    """A copy of a PuLP solver object with presolve (CBC: and preprocessing) switched off."""
+    retry = copy.copy(backend)
+    retry.optionsDict = dict(backend.optionsDict)
+    if name == "highs":
+        _configure_highs(retry, presolve=False)
+    else:
+        retry.optionsDict["presolve"] = False
+        retry.options = [*backend.options, *_CBC_NO_PREPROCESS]
+    return retry
 
 
 def _solve_once(prob: Any, backend: Any, name: str) -> SolveOutcome:

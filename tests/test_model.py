@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -196,3 +197,121 @@ def test_time_limited_solve_is_not_optimal(solver: str) -> None:
     if out.has_solution:
         u = m.verify()  # the incumbent is a real package, checked against numpy
         assert u.min() >= out.objective - 1e-6  # its bound variable never overstates it
+
+
+def test_solver_options_switch_off_wrong_presolve_rules() -> None:
+    """HiGHS always runs without its "Enumeration" presolve rule; presolve=False switches presolve
+    (CBC: and preprocessing) off; a ready solver object is configured, or copied when presolve is
+    switched off."""
+    import pulp
+
+    from optimizer import solvers
+
+    if solvers.is_available("highs"):
+        on = make_solver("highs").optionsDict
+        assert on["presolve_rule_off"] & solvers.HIGHS_PRESOLVE_RULES_OFF
+        assert "presolve" not in on
+        assert make_solver("highs", presolve=False).optionsDict["presolve"] == "off"
+        prob = pulp.LpProblem("tiny", pulp.LpMaximize)
+        x = prob.add_variable("x", 0, 3, pulp.LpInteger)
+        prob += x <= 2.5
+        prob.setObjective(pulp.LpAffineExpression([(x, 1.0)]))
+        ready = pulp.HiGHS(msg=False, presolve_rule_off=1)
+        out = solvers.solve(prob, ready, presolve=False)
+        assert out.termination == Termination.optimal and x.varValue == 2
+        assert "presolve" not in ready.optionsDict  # copied, not changed
+        solvers.solve(prob, ready)
+        assert ready.optionsDict["presolve_rule_off"] == 1 | solvers.HIGHS_PRESOLVE_RULES_OFF
+    if solvers.is_available("cbc"):
+        off = make_solver("cbc", presolve=False)
+        assert off.optionsDict["presolve"] is False and "preprocess off" in off.options
+        assert "preprocess off" not in make_solver("cbc").options
+
+
+def _cbc_preprocess_model() -> Any:
+    """The tie-break stage of test_search's _cbc_preprocess_case, written out: maximise the total
+    gain while the smallest gain stays at 275/3 (minus the stage slack). Feasible (z_0_1, z_1_1,
+    z_2_0, z_3_0, z_4_0 gives 191.67), yet CBC 2.10's preprocessing says "infeasible"."""
+    import pulp
+
+    prob = pulp.LpProblem("cbc_preprocess", pulp.LpMaximize)
+    z = {
+        (j, k): prob.add_variable(f"z_{j}_{k}", 0, 1, pulp.LpBinary)
+        for j in range(5)
+        for k in (0, 1)
+    }
+    low = prob.add_variable("mingain", None, None, pulp.LpContinuous)
+    g0 = pulp.LpAffineExpression(
+        [(z[0, 0], 100 / 12), (z[2, 0], 25.0), (z[3, 0], 700 / 12), (z[3, 1], 350 / 12)]
+        + [(z[4, 0], 100 / 12)]
+    )
+    g1 = pulp.LpAffineExpression([(z[1, 1], 100.0)])
+    for j in range(5):
+        prob += z[j, 0] + z[j, 1] == 1
+    prob += g1 >= 0
+    prob += g0 >= 0
+    prob += g1 >= 0
+    prob += low - g0 <= 0
+    prob += low - g1 <= 0
+    prob += pulp.lpSum([z[0, 0], z[1, 1], z[2, 0], z[3, 0], z[4, 0]]) <= 4  # no-good cuts
+    prob += pulp.lpSum([z[0, 0], z[1, 1], z[2, 0], z[3, 0], z[4, 1]]) <= 4
+    prob += low >= 275 / 3 * (1 - 1e-7)
+    prob.setObjective(g0 + g1)
+    return prob
+
+
+def test_solver_infeasible_verdict_is_confirmed_without_presolve(solver: str) -> None:
+    """CBC's "infeasible" is re-checked without presolve/preprocessing; both solvers solve it."""
+    import pulp
+
+    from optimizer import solvers
+
+    first = solvers._solve_once(_cbc_preprocess_model(), make_solver(solver), solver)
+    prob = _cbc_preprocess_model()
+    out = solvers.solve(prob, solver)
+    assert out.termination == Termination.optimal, out
+    assert abs(pulp.value(prob.objective) - 575 / 3) < 1e-6
+    if first.termination == Termination.infeasible:  # CBC 2.10 here: the retry said so
+        assert solver == "cbc" and "Infeasible with preprocessing" in out.note
+    plain = solvers.solve(_cbc_preprocess_model(), solver, presolve=False)
+    assert plain.termination == Termination.optimal and not plain.note
+
+
+def test_broken_solver_values_are_caught() -> None:
+    """NaN values, a violated row or a fractional integer are not a solution (solvers.py)."""
+    import pulp
+
+    from optimizer.solvers import _broken_solution
+
+    prob = pulp.LpProblem("check", pulp.LpMaximize)
+    x = prob.add_variable("x", 0, 1, pulp.LpBinary)
+    y = prob.add_variable("y", 0, 1, pulp.LpBinary)
+    prob += x + y == 1
+    prob.setObjective(pulp.LpAffineExpression([(x, 1.0)]))
+    x.varValue, y.varValue = 1.0, 0.0
+    assert _broken_solution(prob) is None
+    y.varValue = 1.0
+    assert "violated" in _broken_solution(prob)
+    y.varValue = float("nan")
+    assert "no finite value" in _broken_solution(prob)
+    x.varValue, y.varValue = 0.5, 0.5
+    assert "not integral" in _broken_solution(prob)
+
+
+@pytest.mark.parametrize("grid", [0, 64])
+@pytest.mark.parametrize("objective", ["maxmin", "welfare", "nash"])
+def test_integrality_tolerance_is_not_a_utility_mismatch(
+    solver: str, grid: int, objective: str, monkeypatch
+) -> None:
+    """A binary at 1e-8 (within the solver's integrality tolerance) is a 0 in the package."""
+    from pathlib import Path
+
+    from optimizer import model as model_module
+    from optimizer.search import improve
+
+    s = Scenario.load(Path(__file__).parent / "data" / "integrality_tolerance.yaml")
+    monkeypatch.setattr(model_module, "GRID_LIMIT", grid)
+    r = improve(s, objective=objective, top=3, solver=solver)
+    assert r.exact and r.status.termination.value == "optimal"
+    for p in r.packages:
+        assert abs(s.utility("P2", p.package) - p.utilities["P2"]) < 1e-9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -375,9 +376,9 @@ def _presolve_case(p1: tuple, p2: tuple, p1_reservation: float) -> Scenario:
     )
 
 
-PRESOLVE_CASES = {
-    # Stage 2 (largest total among min gain 137/3) came back "Infeasible": HiGHS ranked
-    # (45.67, 202.81) before (45.67, 217.10).
+PRESOLVE_CASES = {  # both tripped HiGHS 1.16's "Enumeration" presolve rule (optimizer.solvers)
+    # Stage 2 (largest total among min gain 137/3) came back "Infeasible" and the search kept the
+    # stage-1 package: HiGHS ranked (45.67, 202.81) before (45.67, 217.10).
     "tie_break_infeasible": (
         ((2, 1, 1, 0), ((2, 0, 3), (2, 3, 0), (0, 0, 0, 0))),
         ((1, 1, 1, 4), ((0, 1, 1), (0, 0, 1), (0, 0, 1, 2))),
@@ -395,7 +396,7 @@ WANT_TOP3 = {  # (smallest gain, total gain) of the best three maxmin packages (
     "tie_break_infeasible": [
         (54, 225 + 3 / 7),
         (45 + 2 / 3, 217 + 2 / 21),
-        (45 + 2 / 3, 202.80952),
+        (45 + 2 / 3, 202 + 17 / 21),
     ],
     "tie_break_solve_error": [(68, 248), (60, 228), (60, 228)],
 }
@@ -426,9 +427,9 @@ def test_presolve_regressions(solver: str, case: str) -> None:
 @pytest.mark.parametrize("defence", ["solver_retry", "search_retry"])
 def test_highs_presolve_fallbacks(monkeypatch, case: str, defence: str) -> None:
     """With the wrong presolve rule back on, HiGHS's own contradiction makes solvers.solve solve
-    again without presolve (``solver_retry``); with that check off too, the search knows stage 2
-    cannot be infeasible (stage 1's package satisfies it) and re-solves without presolve, and a
-    failure it cannot recover from is reported, never ranked as if it were exact."""
+    again without presolve (``solver_retry``). With that check off too (``search_retry``), the
+    search still confirms every "infeasible" without presolve, and a failed solve it cannot
+    recover from is reported, never ranked as if it were exact."""
     from optimizer import solvers
 
     if not solvers.is_available("highs"):
@@ -449,3 +450,286 @@ def test_highs_presolve_fallbacks(monkeypatch, case: str, defence: str) -> None:
     assert r.packages and "may not be the best" in r.explanation
     e = enumerate_packages(s)
     _check_common(s, r, e, e.feasible & pareto_improving(e.utilities, reference_utilities(s)))
+
+
+def _cbc_preprocess_case() -> Scenario:
+    """Two parties, five yes/no issues; P1 only cares about i1. Its third maxmin package has a
+    smallest gain of 91.67 (= 25 + 58.33 + 8.33), and fixing that for the tie-break made CBC's
+    preprocessing say "infeasible" although the package itself satisfies the stage."""
+    p0 = {"i0": (1, 0), "i1": (0, 0), "i2": (1, 0), "i3": (2, 1), "i4": (1, 0)}
+    weights0 = {"i0": 1, "i1": 0, "i2": 3, "i3": 7, "i4": 1}
+
+    def values(table: dict) -> dict:
+        return {k: {f"o{k[1]}{x}": v for x, v in enumerate(row)} for k, row in table.items()}
+
+    p1 = {k: (0, 1) if k == "i1" else (0, 0) for k in p0}
+    return Scenario.from_dict(
+        {
+            "name": "cbc-preprocess",
+            "parties": [
+                {"name": "P0", "preferences": {"weights": weights0, "values": values(p0)}},
+                {
+                    "name": "P1",
+                    "preferences": {
+                        "weights": {k: int(k == "i1") for k in p0},
+                        "values": values(p1),
+                    },
+                    "reservation_value": 0,
+                },
+            ],
+            "issues": [{"name": k, "options": [f"o{k[1]}0", f"o{k[1]}1"]} for k in p0],
+        }
+    )
+
+
+@pytest.mark.parametrize("grid", [0, 64])
+def test_false_infeasible_stage_is_solved_again(solver: str, grid: int) -> None:
+    """A tie-break stage the solver calls infeasible is re-solved without presolve (CBC's
+    preprocessing got this one wrong); the result is exact and equals brute force."""
+    s = _cbc_preprocess_case()
+    saved = model.GRID_LIMIT
+    model.GRID_LIMIT = grid
+    try:
+        r = improve(s, objective="maxmin", top=3, solver=solver)
+    finally:
+        model.GRID_LIMIT = saved
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    _check_common(s, r, e, imp)
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[:3]
+    assert np.allclose(want[:, :2], [(100, 200), (275 / 3, 575 / 3), (275 / 3, 575 / 3)])
+    got_idx = np.array([s.encode(p.package) for p in r.packages])
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+def test_infeasible_end_of_list_is_exact(solver: str) -> None:
+    """The list ends when the last stage-1 solve is infeasible; confirming that without presolve
+    must not turn it into an error (CBC 2.10 without preprocessing crashes writing the solution
+    of this model after proving it infeasible: the first verdict stands)."""
+    s = Scenario.from_dict(
+        {
+            "name": "short-list",
+            "parties": [
+                {
+                    "name": "P0",
+                    "preferences": {
+                        "weights": {"i0": 1, "i1": 0},
+                        "values": {"i0": {"o00": 0, "o01": 0}, "i1": {"o10": 0, "o11": 0}},
+                    },
+                },
+                {
+                    "name": "P1",
+                    "preferences": {
+                        "weights": {"i0": 1, "i1": 0},
+                        "values": {"i0": {"o00": 1, "o01": 0}, "i1": {"o10": 0, "o11": 0}},
+                    },
+                    "reservation_value": 0,
+                },
+            ],
+            "issues": [
+                {"name": "i0", "options": ["o00", "o01"]},
+                {"name": "i1", "options": ["o10", "o11"]},
+            ],
+            "constraints": [
+                {"type": "budget", "costs": {"i0": {"o00": 0, "o01": 2}}, "limit": 1, "unit": "k"}
+            ],
+        }
+    )
+    r = improve(s, objective="maxmin", top=3, solver=solver)
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    assert sorted(p.package["i1"] for p in r.packages) == ["o10", "o11"]
+    assert all(p.package["i0"] == "o00" and p.gains == {"P0": 0, "P1": 100} for p in r.packages)
+    assert r.explanation == "Only 2 different Pareto-improving packages exist."
+
+
+def test_tie_break_stage_called_infeasible_is_loud(monkeypatch) -> None:
+    """A tie-break stage cannot be infeasible (the previous stage's package fits it). If the
+    solver still says so, the search stops with not_solved and keeps only verified packages; it
+    never ranks the previous stage's package as the tie-break's optimum."""
+    from optimizer.model import CompiledModel
+    from optimizer.results import Termination
+
+    real = CompiledModel.solve
+    calls: list[int] = []
+
+    def solve(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 4:  # package 2, stage 2 (largest total among the best smallest gains)
+            out.termination, out.has_solution = Termination.infeasible, False
+        return out
+
+    monkeypatch.setattr(CompiledModel, "solve", solve)
+    s = _presolve_case(*PRESOLVE_CASES["tie_break_infeasible"])
+    r = improve(s, objective="maxmin", top=3)
+    assert not r.exact and r.status.termination.value == "not_solved"
+    assert "tie-break stage 2 infeasible" in r.status.message
+    assert len(r.packages) == 2 and "may not be the best" in r.explanation
+    e = enumerate_packages(s)
+    _check_common(s, r, e, e.feasible & pareto_improving(e.utilities, reference_utilities(s)))
+
+
+def test_tie_whose_model_gain_is_float_noise(solver: str) -> None:
+    """P1's gain at (o01, o11) is 0 but -1e-11 in the model (sums of 100/3). With exact
+    ``gain >= 0`` rows CBC's preprocessing dropped that tie and its tie-break returned total 33.3
+    instead of 100 as "optimal"; the rows carry the 1e-9 tie tolerance, as numpy does."""
+    s = Scenario.from_dict(
+        {
+            "name": "float-noise-tie",
+            "parties": [
+                {
+                    "name": "P0",
+                    "preferences": {
+                        "weights": {"i0": 1, "i1": 0},
+                        "values": {
+                            "i0": {"o00": 0, "o01": 1},
+                            "i1": {"o10": 0, "o11": 0, "o12": 0, "o13": 0},
+                        },
+                    },
+                },
+                {
+                    "name": "P1",
+                    "preferences": {
+                        "weights": {"i0": 2, "i1": 4},
+                        "values": {
+                            "i0": {"o00": 1, "o01": 1},
+                            "i1": {"o10": 2, "o11": 1, "o12": 0, "o13": 0},
+                        },
+                    },
+                    "reservation_value": 0,
+                },
+            ],
+            "issues": [
+                {"name": "i0", "options": ["o00", "o01"], "status": "provisional", "value": "o00"},
+                {"name": "i1", "options": ["o10", "o11", "o12", "o13"], "value": "o11"},
+            ],
+        }
+    )
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[:3]
+    assert np.allclose(want, [(100 / 3, 400 / 3, -1), (0, 100, -1), (0, 100 / 3, 0)])
+    for grid in (0, 64):
+        saved = model.GRID_LIMIT
+        model.GRID_LIMIT = grid
+        try:
+            r = improve(s, objective="maxmin", top=3, solver=solver)
+        finally:
+            model.GRID_LIMIT = saved
+        assert r.exact and r.status.termination.value == "optimal", r.status
+        _check_common(s, r, e, imp)
+        got_idx = np.array([s.encode(p.package) for p in r.packages])
+        got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+        assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+NAN_CASE = {  # HiGHS 1.16 (Enumeration rule off) answered stage 1 "Optimal" with NaN values
+    "name": "nan-answer",
+    "parties": [
+        {
+            "name": "P0",
+            "preferences": {
+                "weights": {"i0": 1, "n1": 0, "i2": 5, "i3": 1},
+                "values": {
+                    "i0": {"o00": 2, "o01": 0, "o02": 3},
+                    "n1": {"shape": "piecewise", "points": [[0, 0], [4, 0]]},
+                    "i2": {"o20": 5, "o21": 3, "o22": 3},
+                    "i3": {"o30": 1, "o31": 0, "o32": 0},
+                },
+            },
+        },
+        {
+            "name": "P1",
+            "preferences": {
+                "weights": {"i0": 1, "n1": 0, "i2": 0, "i3": 0},
+                "values": {
+                    "i0": {"o00": 2, "o01": 2, "o02": 2},
+                    "n1": {"shape": "increasing"},
+                    "i2": {"o20": 0, "o21": 0, "o22": 0},
+                    "i3": {"o30": 0, "o31": 0, "o32": 0},
+                },
+            },
+        },
+        {
+            "name": "P2",
+            "preferences": {
+                "weights": {"i0": 6, "n1": 6, "i2": 6, "i3": 4},
+                "values": {
+                    "i0": {"o00": 3, "o01": 6, "o02": 4},
+                    "n1": {"shape": "increasing"},
+                    "i2": {"o20": 3, "o21": 4, "o22": 6},
+                    "i3": {"o30": 1, "o31": 0, "o32": 0},
+                },
+                "synergies": [{"when": {"i0": "o02", "i3": "o31"}, "bonus": 1}],
+            },
+        },
+    ],
+    "issues": [
+        {"name": "i0", "options": ["o00", "o01", "o02"]},
+        {"name": "n1", "min": 0, "max": 4, "step": 1, "unit": "u", "status": "agreed", "value": 1},
+        {"name": "i2", "options": ["o20", "o21", "o22"]},
+        {"name": "i3", "options": ["o30", "o31", "o32"]},
+    ],
+}
+
+
+def test_solver_answer_with_nan_values_is_not_taken(solver: str) -> None:
+    """decode() read NaN as piece 0 and verify() let NaN utilities through, so the second package
+    had a smallest gain of 56.8 instead of 65.9. Every answer is now checked against the rows."""
+    s = Scenario.from_dict(NAN_CASE)
+    saved = model.GRID_LIMIT
+    model.GRID_LIMIT = 0
+    try:
+        r = improve(s, objective="maxmin", top=3, solver=solver)
+    finally:
+        model.GRID_LIMIT = saved
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    _check_common(s, r, e, imp)
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[:3]
+    assert np.allclose(want[:, 0], [70.4545455, 65.9090909, 65.9090909])
+    got_idx = np.array([s.encode(p.package) for p in r.packages])
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+DOUBLETON_CASE = json.loads(  # HiGHS's "Doubleton equation" presolve rule lost the 70 optimum
+    '{"name": "doubleton", "parties": [{"name": "P0", "preferences": {"weights": {"i0": 2, '
+    '"n1": 0, "i2": 1, "i3": 0, "n4": 1}, "values": {"i0": {"o00": 0, "o01": 1}, "n1": {"shape": '
+    '"increasing"}, "i2": {"o20": 3, "o21": 0, "o22": 1}, "i3": {"o30": 0, "o31": 0, "o32": 0}, '
+    '"n4": {"shape": "increasing"}}}, "reservation_value": 0}, {"name": "P1", "preferences": '
+    '{"weights": {"i0": 0, "n1": 2, "i2": 2, "i3": 5, "n4": 0}, "values": {"i0": {"o00": 0, '
+    '"o01": 0}, "n1": {"shape": "increasing"}, "i2": {"o20": 2, "o21": 5, "o22": 0}, "i3": '
+    '{"o30": 0, "o31": 0, "o32": 1}, "n4": {"shape": "piecewise", "points": [[0, 0], [2, 0]]}}}, '
+    '"reservation_value": 0}, {"name": "P2", "preferences": {"weights": {"i0": 0, "n1": 3, '
+    '"i2": 3, "i3": 1, "n4": 1}, "values": {"i0": {"o00": 0, "o01": 0}, "n1": {"shape": "peak", '
+    '"peak": 0}, "i2": {"o20": 2, "o21": 1, "o22": 0}, "i3": {"o30": 0, "o31": 0, "o32": 0}, '
+    '"n4": {"shape": "increasing"}}}, "reservation_value": 0}], "issues": [{"name": "i0", '
+    '"options": ["o00", "o01"]}, {"name": "n1", "min": 0, "max": 4, "step": 1, "unit": "u"}, '
+    '{"name": "i2", "options": ["o20", "o21", "o22"]}, {"name": "i3", "options": ["o30", "o31", '
+    '"o32"]}, {"name": "n4", "min": 0, "max": 2, "step": 1, "unit": "u"}]}'
+)
+
+
+def test_presolve_never_drops_the_optimum(solver: str) -> None:
+    """HiGHS answered the second package's smallest gain 68.75 "Optimal" though 70 exists (its
+    "Doubleton equation" presolve rule, now switched off); the top 3 equal brute force."""
+    s = Scenario.from_dict(DOUBLETON_CASE)
+    saved = model.GRID_LIMIT
+    model.GRID_LIMIT = 0
+    try:
+        r = improve(s, objective="maxmin", top=3, solver=solver)
+    finally:
+        model.GRID_LIMIT = saved
+    assert r.exact and r.status.termination.value == "optimal", r.status
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    _check_common(s, r, e, imp)
+    want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], "maxmin"))[:3]
+    assert np.allclose(want[:, :2], [(70, 248.125), (70, 229.375), (68.75, 244.3055556)])
+    got_idx = np.array([s.encode(p.package) for p in r.packages])
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
