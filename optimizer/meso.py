@@ -27,7 +27,6 @@ The MILP is the engine's compiled model (``optimizer.model``); every package is 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import numpy as np
 
@@ -35,10 +34,9 @@ from optimizer.errors import DealoptError
 from optimizer.models import Scenario
 from optimizer.results import (
     ImproveResult,
-    IssueChange,
-    PackageResult,
     SolveStatus,
     Termination,
+    package_result,
 )
 
 #: A party "strictly better" than the reference gains at least this many utility points.
@@ -47,57 +45,6 @@ STRICT = 1e-6
 CHECK_TOL = 1e-6
 #: Letters that name the offers ("Option A", "Option B", ...).
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _changes(scenario: Scenario, index: np.ndarray) -> tuple[list[IssueChange], list[str]]:
-    out, reopened = [], []
-    for issue, k in zip(scenario.issues, index, strict=True):
-        value = issue.value_at(int(k))
-        if issue.value is None:
-            change = "set"
-        elif issue.index_of(issue.value) == int(k):
-            change = "kept"
-        elif issue.status == "provisional":
-            change = "reopened"
-            reopened.append(issue.name)
-        else:
-            change = "changed"
-        out.append(
-            IssueChange(
-                issue=issue.name,
-                status=issue.status,
-                reference=_out(issue.value),
-                value=_out(value),
-                change=change,
-            )
-        )
-    return out, reopened
-
-
-def _out(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
-def package_result(
-    scenario: Scenario,
-    index: np.ndarray,
-    utilities: np.ndarray,
-    reference_utilities: dict[str, float],
-    **extra: Any,
-) -> PackageResult:
-    """A PackageResult for grid positions, with gains against the reference and per-issue changes."""
-    names = scenario.party_names
-    changes, reopened = _changes(scenario, index)
-    return PackageResult(
-        package={k: _out(v) for k, v in scenario.decode(index).items()},
-        utilities={p: float(utilities[j]) for j, p in enumerate(names)},
-        gains={p: float(utilities[j] - reference_utilities[p]) for j, p in enumerate(names)},
-        changes=changes,
-        reopened=reopened,
-        extra=extra,
-    )
 
 
 def _check(
@@ -272,9 +219,11 @@ def equivalent_offers(
             idx,
             u,
             base.reference_utilities,
-            label=f"Option {LETTERS[n]}",
-            min_differences=min_diffs[n],
-            differs_on=differs,
+            extra={
+                "label": f"Option {LETTERS[n]}",
+                "min_differences": min_diffs[n],
+                "differs_on": differs,
+            },
         )
         pr.objective = float(min_diffs[n])
         packages.append(pr)

@@ -64,13 +64,13 @@ from optimizer.fastpath import (
     nondominated,
     reservation_vector,
 )
-from optimizer.models import number_out
 from optimizer.results import (
     FrontierResult,
-    IssueChange,
-    PackageResult,
     SolveStatus,
     Termination,
+    issue_changes,  # noqa: F401 - re-exported: pareto.issue_changes predates results'
+    package_result,
+    value_out,
 )
 from optimizer.utility import UtilityTables
 
@@ -104,35 +104,6 @@ METHODS = ("auto", "fast", "enumeration", "milp")
 # --------------------------------------------------------------------------------------------
 
 
-def _value_out(v: Any) -> Any:
-    return number_out(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-
-
-def issue_changes(scenario: Scenario, index: np.ndarray) -> list[IssueChange]:
-    """Per issue, what a package (grid positions) does versus the value on the table."""
-    out = []
-    for issue, k in zip(scenario.issues, index, strict=True):
-        value = issue.value_at(int(k))
-        if issue.value is None:
-            change = "set"
-        elif issue.index_of(issue.value) == int(k):
-            change = "kept"
-        elif issue.status == "provisional":
-            change = "reopened"
-        else:
-            change = "changed"
-        out.append(
-            IssueChange(
-                issue=issue.name,
-                status=issue.status,
-                reference=_value_out(issue.value) if issue.value is not None else None,
-                value=_value_out(value),
-                change=change,
-            )
-        )
-    return out
-
-
 def reference_utilities(scenario: Scenario, tables: UtilityTables | None = None) -> np.ndarray:
     """Utilities of the deal on the table, or each party's reservation value (0 without one)."""
     ref = scenario.reference()
@@ -145,21 +116,6 @@ def reference_utilities(scenario: Scenario, tables: UtilityTables | None = None)
 def disagreement_point(scenario: Scenario, parties: list[str]) -> np.ndarray:
     """The disagreement point of the solution concepts: reservation values (0 when none)."""
     return np.array([scenario.reservation(p) or 0.0 for p in parties], dtype=float)
-
-
-def package_result(
-    scenario: Scenario, index: np.ndarray, utilities: np.ndarray, reference: np.ndarray
-) -> PackageResult:
-    """One frontier package with utilities, gains over ``reference`` and per-issue changes."""
-    names = scenario.party_names
-    changes = issue_changes(scenario, index)
-    return PackageResult(
-        package={k: _value_out(v) for k, v in scenario.decode(index).items()},
-        utilities={n: float(u) for n, u in zip(names, utilities, strict=True)},
-        gains={n: float(u - r) for n, u, r in zip(names, utilities, reference, strict=True)},
-        changes=changes,
-        reopened=[c.issue for c in changes if c.change == "reopened"],
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -661,7 +617,7 @@ def frontier(
             solves=found.solves,
             seconds=round(time.perf_counter() - clock.t0, 6),
         ),
-        reference={k: _value_out(v) for k, v in ref.items()} if ref is not None else None,
+        reference={k: value_out(v) for k, v in ref.items()} if ref is not None else None,
         reference_utilities={n: float(u) for n, u in zip(scenario.party_names, ref_u, strict=True)},
         reservation={n: scenario.reservation(n) for n in scenario.party_names},
         concepts=concepts,

@@ -488,9 +488,9 @@ def questions(
 def _decode(scenario: Scenario, cands: _Candidates, idx: int) -> dict | None:
     if idx < 0:
         return None
-    from optimizer.results import _out
+    from optimizer.results import value_out
 
-    return {k: _out(v) for k, v in scenario.decode(list(cands.rows[idx])).items()}
+    return {k: value_out(v) for k, v in scenario.decode(list(cands.rows[idx])).items()}
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,12 +9,18 @@ Extra keys are welcome; those may not change.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.models import number_out
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from optimizer.models import Scenario
 
 
 class Termination(StrEnum):
@@ -73,7 +79,7 @@ class PackageResult(_Result):
 
     def to_json_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json", exclude_none=True)
-        d["package"] = {k: _out(v) for k, v in self.package.items()}
+        d["package"] = {k: value_out(v) for k, v in self.package.items()}
         if not d.get("extra"):
             d.pop("extra", None)
         return d
@@ -100,7 +106,7 @@ class _SearchResult(_Result):
         d["status"] = self.status.termination.value
         d["solver"] = self.status.solver
         if self.reference is not None:
-            d["reference"] = {k: _out(v) for k, v in self.reference.items()}
+            d["reference"] = {k: value_out(v) for k, v in self.reference.items()}
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -154,7 +160,57 @@ class FrontierResult(_SearchResult):
         return np.array([[p.utilities[n] for n in self.parties] for p in self.packages])
 
 
-def _out(v: Any) -> Any:
+def value_out(v: Any) -> Any:
+    """An option name as written, or a number as JSON shows it (5, not 5.0)."""
     if isinstance(v, float | int) and not isinstance(v, bool):
         return number_out(v)
     return v
+
+
+def issue_changes(scenario: Scenario, index: Sequence[int] | np.ndarray) -> list[IssueChange]:
+    """Per issue, what a package (grid positions) does to the value on the table:
+    ``set`` (nothing was on the table), ``kept``, ``reopened`` (a provisional issue moved) or
+    ``changed`` (an open issue moved)."""
+    out: list[IssueChange] = []
+    for issue, k in zip(scenario.issues, index, strict=True):
+        if issue.value is None:
+            change: Change = "set"
+        elif issue.index_of(issue.value) == int(k):
+            change = "kept"
+        elif issue.status == "provisional":
+            change = "reopened"
+        else:
+            change = "changed"
+        out.append(
+            IssueChange(
+                issue=issue.name,
+                status=issue.status,
+                reference=None if issue.value is None else value_out(issue.value),
+                value=value_out(issue.value_at(int(k))),
+                change=change,
+            )
+        )
+    return out
+
+
+def package_result(
+    scenario: Scenario,
+    index: Sequence[int] | np.ndarray,
+    utilities: Sequence[float] | np.ndarray,
+    reference: Mapping[str, float] | Sequence[float] | np.ndarray,
+    **fields: Any,
+) -> PackageResult:
+    """A PackageResult for grid positions: the package as named in the scenario, each party's
+    utility and gain over ``reference`` (per party, by name or in party order), the per-issue
+    changes and the reopened provisional issues. ``fields`` go to PackageResult as they are."""
+    names = scenario.party_names
+    ref = [reference[n] for n in names] if isinstance(reference, Mapping) else list(reference)
+    changes = issue_changes(scenario, index)
+    return PackageResult(
+        package={k: value_out(v) for k, v in scenario.decode(index).items()},
+        utilities={n: float(u) for n, u in zip(names, utilities, strict=True)},
+        gains={n: float(u) - float(r) for n, u, r in zip(names, utilities, ref, strict=True)},
+        changes=changes,
+        reopened=[c.issue for c in changes if c.change == "reopened"],
+        **fields,
+    )

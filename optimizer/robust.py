@@ -42,12 +42,12 @@ from optimizer.errors import DealoptError
 from optimizer.models import TIE_TOL, format_number, is_uncertain
 from optimizer.results import (
     ImproveResult,
-    IssueChange,
     PackageResult,
     SolveStatus,
     Termination,
-    _out,
+    value_out,
 )
+from optimizer.results import package_result as shared_package_result
 from optimizer.sampling import (
     SampleSet,
     annotate,
@@ -91,37 +91,7 @@ def package_result(
 ) -> PackageResult:
     """A package (grid positions) with utilities, gains and issue changes at the point estimates."""
     u = scenario.utilities(np.asarray(index, dtype=np.int64)[None, :])[0]
-    pkg = scenario.decode(index)
-    changes: list[IssueChange] = []
-    reopened: list[str] = []
-    for issue in scenario.issues:
-        val = pkg[issue.name]
-        if issue.value is None:
-            change = "set"
-        elif issue.index_of(issue.value) == issue.index_of(val):
-            change = "kept"
-        elif issue.status == "provisional":
-            change = "reopened"
-            reopened.append(issue.name)
-        else:
-            change = "changed"
-        changes.append(
-            IssueChange(
-                issue=issue.name,
-                status=issue.status,
-                reference=_out(issue.value) if issue.value is not None else None,
-                value=_out(val),
-                change=change,  # type: ignore[arg-type]
-            )
-        )
-    names = scenario.party_names
-    return PackageResult(
-        package={k: _out(v) for k, v in pkg.items()},
-        utilities={p: float(u[i]) for i, p in enumerate(names)},
-        gains={p: float(u[i] - reference[p]) for i, p in enumerate(names)},
-        changes=changes,
-        reopened=reopened,
-    )
+    return shared_package_result(scenario, index, u, reference)
 
 
 class _SAA:
@@ -437,7 +407,7 @@ def robust_improve(
         parties=scenario.party_names,
         objective="robust",
         reference=(
-            {k: _out(v) for k, v in scenario.reference().items()}  # type: ignore[union-attr]
+            {k: value_out(v) for k, v in scenario.reference().items()}  # type: ignore[union-attr]
             if scenario.reference() is not None
             else None
         ),

@@ -52,13 +52,14 @@ from typing import Any
 import numpy as np
 
 from optimizer.errors import DealoptError
-from optimizer.models import TIE_TOL, Scenario, number_out
+from optimizer.models import TIE_TOL, Scenario
 from optimizer.results import (
     ImproveResult,
-    IssueChange,
     PackageResult,
     SolveStatus,
     Termination,
+    issue_changes,
+    value_out,
 )
 
 OBJECTIVES = ("maxmin", "welfare", "nash")
@@ -83,36 +84,6 @@ def reference_utilities(scenario: Scenario) -> np.ndarray:
     if ref is not None:
         return scenario.utilities([ref])[0]
     return np.array([scenario.reservation(p) or 0.0 for p in scenario.party_names], dtype=float)
-
-
-def issue_changes(scenario: Scenario, index: np.ndarray) -> tuple[list[IssueChange], list[str]]:
-    """Per issue: kept / changed / reopened / set versus the value on the table."""
-    changes: list[IssueChange] = []
-    reopened: list[str] = []
-    for issue, k in zip(scenario.issues, index, strict=True):
-        value = _out(issue.value_at(int(k)))
-        if issue.value is None:
-            kind = "set"
-        elif issue.index_of(issue.value) == int(k):
-            kind = "kept"
-        elif issue.status == "provisional":
-            kind = "reopened"
-            reopened.append(issue.name)
-        else:
-            kind = "changed"
-        ref = None if issue.value is None else _out(issue.value)
-        changes.append(
-            IssueChange(
-                issue=issue.name, status=issue.status, reference=ref, value=value, change=kind
-            )
-        )
-    return changes, reopened
-
-
-def _out(v: Any) -> Any:
-    if isinstance(v, float | int) and not isinstance(v, bool):
-        return number_out(v)
-    return v
 
 
 @dataclass
@@ -486,11 +457,12 @@ def improve(
 
     packages = []
     for idx, u, value in found:
-        changes, reopened = issue_changes(scenario, idx)
+        changes = issue_changes(scenario, idx)
+        reopened = [c.issue for c in changes if c.change == "reopened"]
         g = se.gains_of(u)
         packages.append(
             PackageResult(
-                package={k: _out(v) for k, v in scenario.decode(idx).items()},
+                package={k: value_out(v) for k, v in scenario.decode(idx).items()},
                 utilities={p: _clean(u[i]) for i, p in enumerate(parties)},
                 gains={p: _clean(g[i]) for i, p in enumerate(parties)},
                 changes=changes,
@@ -537,7 +509,7 @@ def improve(
         objective=objective,
         reference=None
         if scenario.reference() is None
-        else {k: _out(v) for k, v in scenario.reference().items()},  # type: ignore[union-attr]
+        else {k: value_out(v) for k, v in scenario.reference().items()},  # type: ignore[union-attr]
         reference_utilities={p: _clean(se.ref_u[i]) for i, p in enumerate(parties)},
         packages=packages,
         exact=exact,
