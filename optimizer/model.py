@@ -555,9 +555,18 @@ class CompiledModel:
         return out
 
     def _utility_expr(self, p: int) -> pulp.LpAffineExpression:
+        return self.utility_expression(self.tables.tables[p], self.tables.synergies, p)
+
+    def utility_expression(
+        self, row: Sequence[np.ndarray], synergies: Sequence[Any], p: int
+    ) -> pulp.LpAffineExpression:
+        """Party ``p``'s utility over this model's variables for per-issue value tables ``row``
+        (utility points at every grid position) and synergy terms (``SynergyTerm``s; only those
+        of party ``p`` count). The model's own utilities use the point-estimate tables; the
+        robust search passes one sample's tables."""
         terms: dict[Any, float] = {}
         for j, iv in enumerate(self.issues):
-            tab = self.tables.tables[p][j]
+            tab = row[j]
             if not np.any(tab):
                 continue
             for pc in iv.pieces:
@@ -568,7 +577,7 @@ class CompiledModel:
                     slope = float(tab[pc.start + pc.length - 1] - v0) / (pc.length - 1)
                     if slope != 0.0:
                         terms[pc.t] = terms.get(pc.t, 0.0) + slope
-        for syn in self.tables.synergies:
+        for syn in synergies:
             if syn.party != p or syn.bonus == 0.0:
                 continue
             y = self._and_var(syn.i, syn.a, syn.j, syn.b)

@@ -171,25 +171,9 @@ class _SAA:
         return True
 
     def _utility(self, tables: list[np.ndarray], p: int, s: int) -> Any:
-        import pulp
-
-        terms: dict[Any, float] = {}
-        for j, iv in enumerate(self.model.issues):
-            tab = tables[j][s]
-            for pc in iv.pieces:
-                v0 = float(tab[pc.start])
-                if v0 != 0.0:
-                    terms[pc.z] = terms.get(pc.z, 0.0) + v0
-                if pc.t is not None:
-                    slope = float(tab[pc.start + pc.length - 1] - v0) / (pc.length - 1)
-                    if slope != 0.0:
-                        terms[pc.t] = terms.get(pc.t, 0.0) + slope
-        for syn in self.samples.synergies:
-            if syn.party != p or syn.bonus == 0.0:
-                continue
-            y = self.model._and_var(syn.i, syn.a, syn.j, syn.b)
-            terms[y] = terms.get(y, 0.0) + float(syn.bonus)
-        return pulp.LpAffineExpression(list(terms.items()))
+        return self.model.utility_expression(
+            [tables[j][s] for j in range(len(self.model.issues))], self.samples.synergies, p
+        )
 
 
 def _recount(scenario: Scenario, samples: SampleSet, index: np.ndarray) -> int:
