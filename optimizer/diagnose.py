@@ -114,7 +114,7 @@ def explain_infeasible(
 
     def blocked(groups: set[str]) -> bool | None:
         toggle.use(groups)
-        out = m.solve(solver, time_limit)
+        out = m.solve(solver, time_limit, confirm_infeasible=True)
         if out.termination == Termination.infeasible:
             return True
         if out.termination == Termination.optimal:
@@ -167,7 +167,7 @@ def explain_no_improvement(
 
     gains = [m.utility[p] - float(ref[i]) for i, p in enumerate(m.parties)]
     for i, g in enumerate(gains):
-        m.add_row(g >= 0, name=f"pareto_{i}")
+        m.add_row(g >= -TIE_TOL, name=f"pareto_{i}")  # the 1e-9 tie rule, as in improve
     m.set_objective(pulp.lpSum(gains), True)
     toggle = _Toggle(m)
 
@@ -176,7 +176,7 @@ def explain_no_improvement(
         excluded: list[str] = []
         try:
             for _ in range(20):
-                out = m.solve(solver, time_limit)
+                out = m.solve(solver, time_limit, confirm_infeasible=True)
                 if out.termination == Termination.infeasible:
                     return True
                 if out.termination != Termination.optimal:
