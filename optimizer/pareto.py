@@ -280,7 +280,7 @@ def _compile(scenario: Scenario, quanta: list[float | None]) -> Any:
         if r is None:
             continue
         q = quanta[p]
-        level = _lattice_level(r, q) - q / 2 if q else r
+        level = _lattice_level(r, q) - q / 2 if q else r - TIE_TOL  # numpy keeps ties too
         m.add_row(m.utility[name] >= level, name=f"walk_away_{p}")
     return m
 
