@@ -560,3 +560,184 @@ def test_rerender_does_not_recompute(monkeypatch) -> None:
     _goto(at, "screens/scenario.py")
     _goto(at, "screens/winwin.py")
     assert len(calls) == n
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints through the form; ranges for estimates
+# --------------------------------------------------------------------------------------------
+
+
+def _add_through_form(at: AppTest, kind: str, widgets: list[tuple[str, tuple, object]]) -> None:
+    """Pick the type, fill the form's widgets (kind, key parts, value), click Add."""
+    at.selectbox(key=wkey(at, "newc", "type")).set_value(kind).run()
+    for widget, parts, value in widgets:
+        getattr(at, widget)(key=wkey(at, "newc", *parts)).set_value(value).run()
+    at.button(key=wkey(at, "newc", "add")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _winwin_follows(at: AppTest) -> list:
+    _goto(at, "screens/winwin.py")
+    s = _scenario(at)
+    _check_winwin(at, s)
+    shown = [d.value.values.tolist() for d in at.dataframe] or _texts(at)
+    _goto(at, "screens/scenario.py")
+    return shown
+
+
+def test_constraints_added_through_form_and_deleted() -> None:
+    at = _app()
+    n0 = len(_scenario(at).constraints)
+    tables = [_winwin_follows(at)]
+    _add_through_form(
+        at,
+        "acceptable",
+        [
+            ("selectbox", ("party",), "Northwind Ops"),
+            ("selectbox", ("issue",), "payment terms"),
+            ("multiselect", ("options", "payment terms"), ["net 60", "net 90"]),
+        ],
+    )
+    c = _scenario(at).constraints[-1]
+    assert (c.type, c.party, c.issue, c.options) == (
+        "acceptable",
+        "Northwind Ops",
+        "payment terms",
+        ["net 60", "net 90"],
+    )
+    tables.append(_winwin_follows(at))
+    _add_through_form(
+        at,
+        "acceptable",
+        [
+            ("selectbox", ("issue",), "price per seat"),
+            ("number_input", ("max", "price per seat"), 52),
+        ],
+    )
+    c = _scenario(at).constraints[-1]
+    assert (c.issue, c.min, c.max, c.party) == ("price per seat", None, 52, None)
+    tables.append(_winwin_follows(at))
+    _add_through_form(
+        at,
+        "forbidden",
+        [("multiselect", ("pairs",), ["payment terms = net 90", "renewal price cap = 3%"])],
+    )
+    c = _scenario(at).constraints[-1]
+    assert c.combination == {"payment terms": "net 90", "renewal price cap": "3%"}
+    tables.append(_winwin_follows(at))
+    _add_through_form(
+        at,
+        "implies",
+        [
+            ("multiselect", ("when",), ["renewal price cap = 3%"]),
+            ("multiselect", ("then",), ["term = 3 years", "support tier = standard"]),
+        ],
+    )
+    c = _scenario(at).constraints[-1]
+    assert c.when == {"renewal price cap": "3%"}
+    assert c.then == {"term": "3 years", "support tier": "standard"}
+    tables.append(_winwin_follows(at))
+    _add_through_form(
+        at,
+        "budget",
+        [
+            ("number_input", ("limit",), 40),
+            ("text_input", ("unit",), "kUSD"),
+            ("multiselect", ("cost_issues",), ["payment terms", "seats"]),
+            ("number_input", ("cost", "payment terms", "net 90"), 30),
+            ("number_input", ("per_unit", "seats"), 0.1),
+            ("number_input", ("base", "seats"), 5),
+        ],
+    )
+    c = _scenario(at).constraints[-1]
+    assert (c.limit, c.unit) == (40, "kUSD")
+    assert c.costs["payment terms"] == {"net 30": 0, "net 60": 0, "net 90": 30}
+    assert (c.costs["seats"].per_unit, c.costs["seats"].base) == (0.1, 5)
+    tables.append(_winwin_follows(at))
+    assert len(_scenario(at).constraints) == n0 + 5
+    assert len({str(t) for t in tables}) > 1  # the constraints changed what the engine suggests
+    # Each constraint is listed in words; deleting the first one removes exactly it.
+    assert "not both payment terms is net 90 and renewal price cap is 3%" in _texts(at)
+    names = [c.name for c in _scenario(at).constraints]
+    at.button(key=wkey(at, "constraint", 0, "remove")).click().run()
+    assert not at.exception
+    assert [c.name for c in _scenario(at).constraints] == names[1:]
+    assert "vendor price floor" not in _texts(at)
+    _winwin_follows(at)
+
+
+def test_constraint_form_messages_keep_the_entries() -> None:
+    at = _app()
+    n0 = len(_scenario(at).constraints)
+    _add_through_form(at, "forbidden", [("multiselect", ("pairs",), ["term = 1 year"])])
+    assert any("at least two issue = value pairs" in e.value for e in at.error)
+    assert at.multiselect(key=wkey(at, "newc", "pairs")).value == ["term = 1 year"]
+    assert len(_scenario(at).constraints) == n0
+    # What the validator rejects is added, flagged next to it, and kept until deleted.
+    _add_through_form(
+        at,
+        "acceptable",
+        [
+            ("selectbox", ("issue",), "price per seat"),
+            ("number_input", ("min", "price per seat"), 58),
+            ("number_input", ("max", "price per seat"), 50),
+        ],
+    )
+    assert at.session_state[state.SCENARIO] is None
+    assert at.session_state[state.DATA]["constraints"][-1] == {
+        "type": "acceptable",
+        "issue": "price per seat",
+        "min": 58,
+        "max": 50,
+    }
+    assert any(f"constraint {n0 + 1}" in e.value and "is above max" in e.value for e in at.error)
+    at.button(key=wkey(at, "constraint", n0, "remove")).click().run()
+    assert _scenario(at) == Scenario.load(ROOT / "examples" / "saas_renewal.yaml")
+
+
+def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
+    from optimizer.models import Range
+    from optimizer.uncertainty import has_ranges
+
+    at = _app("job_offer")
+    s = _scenario(at)
+    assert not has_ranges(s)
+    j = s.party_names.index(s.us_name)
+    them = 1 - j
+    other = s.party_names[them]
+    issue = max(
+        s.parties[them].preferences.weights,
+        key=lambda k: float(s.parties[them].preferences.weights[k]),
+    )
+    w = float(s.parties[them].preferences.weights[issue])
+    at.toggle(key=wkey(at, "uncertain", them, 0)).set_value(True).run()
+    assert not at.exception
+    weights = at.session_state[state.DATA]["parties"][them]["preferences"]["weights"]
+    assert weights[issue] == [w, w, w]  # low = likely = high to start: nothing changes yet
+    assert not has_ranges(_scenario(at))
+    at.number_input(key=wkey(at, "range", them, issue, "low")).set_value(w / 2).run()
+    at.number_input(key=wkey(at, "range", them, issue, "high")).set_value(w * 2).run()
+    s = _scenario(at)
+    assert s.party(other).preferences.weights[issue] == Range(low=w / 2, likely=w, high=w * 2)
+    assert has_ranges(s)
+    _goto(at, "screens/winwin.py")
+    _check_winwin(at, s)  # the last row is P(win-win), as optimizer.uncertainty.annotate says
+    assert _table(at).index[-1].startswith("P(win-win)")
+    # A low above the likely value is flagged with the validator's message and kept as typed.
+    _goto(at, "screens/scenario.py")
+    key = wkey(at, "range", them, issue, "low")
+    at.number_input(key=key).set_value(w * 3).run()
+    assert not at.exception
+    assert at.session_state[state.SCENARIO] is None
+    assert any("low <= likely <= high" in e.value for e in at.error)
+    assert at.number_input(key=key).value == w * 3
+    weights = at.session_state[state.DATA]["parties"][them]["preferences"]["weights"]
+    assert weights[issue] == [w * 3, w, w * 2]
+    at.number_input(key=key).set_value(w / 2).run()  # fixed: valid again
+    assert _scenario(at).party(other).preferences.weights[issue].low == w / 2
+    # The walk-away point's range is edited in the same place.
+    raw = at.session_state[state.DATA]["parties"][them]["reservation_value"]
+    rv_key = wkey(at, "range", them, "reservation_value", "high", str(raw))
+    at.number_input(key=rv_key).set_value(float(raw[1]) + 10).run()
+    rv = _scenario(at).party(other).reservation_value
+    assert (rv.likely, rv.high) == (raw[1], raw[1] + 10)

@@ -162,3 +162,80 @@ def test_package_table_marks_changes_and_reopened() -> None:
         "term: 3 years → 2 years — reopens a provisional issue",
         "payment terms: net 30 → net 60",
     ]
+
+
+def test_ranges_set_one_end_and_toggle_a_party() -> None:
+    assert ed.est_parts(5) == (5, 5, 5) and ed.est_parts([1, 2, 3]) == (1, 2, 3)
+    assert ed.range_set(5, "low", 3.0) == [3, 5, 5]
+    assert ed.range_set([3, 5, 5], "high", 9.5) == [3, 5, 9.5]
+    assert ed.range_set({"low": 1, "likely": 2, "high": 3}, "low", 0.0)["low"] == 0
+    assert ed.range_set([3, 5, 5], "low", None) == [3, 5, 5]  # a cleared box keeps the entry
+    data = _data()
+    assert ed.party_uncertain(data, 1) and not ed.party_uncertain(data, 0)
+    ed.set_uncertain(data, 0, True)
+    us = data["parties"][0]
+    assert us["preferences"]["weights"]["term"] == [10, 10, 10]
+    assert us["reservation_value"] == [35, 35, 35]
+    zero_width, plain = scenario_from_data(data), Scenario.load(SAAS)
+    assert zero_width.party("Northwind Ops").reservation_value.low == 35
+    ref = plain.reference()
+    assert zero_width.utilities([ref]).tolist() == plain.utilities([ref]).tolist()
+    ed.set_uncertain(data, 1, False)  # the vendor's ranges collapse to their likely values
+    assert data["parties"][1]["preferences"]["weights"]["term"] == 20
+    assert data["parties"][1]["reservation_value"] == 40
+    ed.set_uncertain(data, 0, False)
+    assert data["parties"][0] == _data()["parties"][0]
+
+
+def test_constraints_built_from_form_fields() -> None:
+    data = _data()
+    pairs = ed.condition_pairs(data)
+    assert ("term", "1 year") in pairs and ("seats", 225) in pairs
+    assert not any(name == "price per seat" for name, _ in ed.condition_pairs(data, grid_limit=20))
+    assert ed.pair_label(("seats", 225)) == "seats = 225"
+    assert ed.conditions([("term", "1 year"), ("term", "2 years"), ("SLA", "99.9%")]) == {
+        "term": ["1 year", "2 years"],
+        "SLA": "99.9%",
+    }
+    acc = ed.new_constraint(
+        "acceptable", {"party": "CloudDesk", "issue": "term", "options": ["3 years"]}
+    )
+    num = ed.new_constraint("acceptable", {"issue": "seats", "numeric": True, "max": 275.0})
+    forb = ed.new_constraint("forbidden", {"pairs": [("term", "1 year"), ("SLA", "99.95%")]})
+    imp = ed.new_constraint("implies", {"when": [("term", "1 year")], "then": [("SLA", "99.5%")]})
+    bud = ed.new_constraint(
+        "budget",
+        {"name": "cap", "costs": {"seats": {"per_unit": 0.5}}, "limit": 130.0, "unit": "k"},
+    )
+    assert num == {"type": "acceptable", "issue": "seats", "max": 275}
+    assert bud == {
+        "type": "budget",
+        "name": "cap",
+        "costs": {"seats": {"per_unit": 0.5}},
+        "limit": 130,
+        "unit": "k",
+    }
+    for c in (acc, num, forb, imp, bud):
+        ed.add_constraint(data, c)
+    s = scenario_from_data(data)
+    assert [c.type for c in s.constraints[3:]] == [
+        "acceptable",
+        "acceptable",
+        "forbidden",
+        "implies",
+        "budget",
+    ]
+    assert s.constraints[3].party == "CloudDesk" and s.constraints[6].then == {"SLA": "99.5%"}
+    # What to pick is said, not guessed.
+    assert "two issue = value pairs" in ed.new_constraint(
+        "forbidden", {"pairs": [("term", "1 year"), ("term", "2 years")]}
+    )
+    assert "lowest or a highest" in ed.new_constraint(
+        "acceptable", {"issue": "seats", "numeric": True}
+    )
+    assert "'when'" in ed.new_constraint("implies", {"when": [("term", "1 year")], "then": []})
+    assert "limit" in ed.new_constraint("budget", {"costs": {"seats": {"per_unit": 1}}})
+    for _ in range(8):
+        ed.remove_constraint(data, 0)
+    assert "constraints" not in data
+    ed.remove_constraint(data, 0)  # nothing left: no error

@@ -380,3 +380,189 @@ def describe_constraint(c: Any) -> str:
         body = f"unknown constraint type {kind!r}"
     name = f"**{c['name']}** — " if c.get("name") else ""
     return f"{name}{who}{body}"
+
+
+# --------------------------------------------------------------------------------------------
+# Estimate ranges (low / likely / high)
+# --------------------------------------------------------------------------------------------
+
+RANGE_PARTS = ("low", "likely", "high")
+
+
+def est_parts(v: Any) -> tuple[float | None, float | None, float | None]:
+    """(low, likely, high) of a raw estimate; a plain number is its own low and high."""
+    if isinstance(v, list | tuple) and len(v) == 3:
+        return est_point(v[0]), est_point(v[1]), est_point(v[2])
+    if isinstance(v, dict) and "likely" in v:
+        return est_point(v.get("low")), est_point(v.get("likely")), est_point(v.get("high"))
+    p = est_point(v)
+    return p, p, p
+
+
+def range_set(old: Any, part: str, new: float | None) -> Any:
+    """Set one of ``low``/``likely``/``high``, turning a plain number into ``[low, likely, high]``.
+
+    The order is not forced here: the validator flags ``low > likely`` so the typed value is kept.
+    """
+    if new is None:
+        return old
+    new = tidy(new)
+    if isinstance(old, dict) and "likely" in old:
+        return {**old, part: new}
+    parts = list(old) if isinstance(old, list | tuple) and len(old) == 3 else [old, old, old]
+    parts[RANGE_PARTS.index(part)] = new
+    return parts
+
+
+def is_range(v: Any) -> bool:
+    """True when a raw estimate is written as a range (list of three or low/likely/high)."""
+    return (isinstance(v, list | tuple) and len(v) == 3) or (isinstance(v, dict) and "likely" in v)
+
+
+def party_uncertain(data: dict[str, Any], idx: int) -> bool:
+    """True when any of the party's weights or its reservation value is written as a range."""
+    p = party(data, idx)
+    weights = p["preferences"]["weights"]
+    return any(is_range(w) for w in weights.values()) or is_range(p.get("reservation_value"))
+
+
+def set_uncertain(data: dict[str, Any], idx: int, on: bool) -> None:
+    """Turn a party's weights and reservation value into ranges (low = likely = high to start)
+    or back into their likely values."""
+    p = party(data, idx)
+    weights = p["preferences"]["weights"]
+
+    def conv(v: Any) -> Any:
+        if on:
+            return v if is_range(v) or est_point(v) is None else [v, v, v]
+        if is_range(v):
+            likely = v[1] if isinstance(v, list | tuple) else v.get("likely")
+            return likely
+        return v
+
+    for k in list(weights):
+        weights[k] = conv(weights[k])
+    rv = p.get("reservation_value")
+    if rv is not None and not (isinstance(rv, dict) and "package" in rv):
+        p["reservation_value"] = conv(rv)
+
+
+# --------------------------------------------------------------------------------------------
+# Constraints built from form fields
+# --------------------------------------------------------------------------------------------
+
+CONSTRAINT_TYPES = {
+    "acceptable": "Acceptable options or range",
+    "forbidden": "Forbidden combination",
+    "implies": "If ... then ...",
+    "budget": "Budget",
+}
+
+
+def condition_pairs(data: dict[str, Any], grid_limit: int = 60) -> list[tuple[str, Any]]:
+    """Every ``(issue, value)`` a form may offer: each option, and each value of a numeric issue
+    with at most ``grid_limit`` values (wider ones are written on the YAML editor)."""
+    out: list[tuple[str, Any]] = []
+    for it in as_list(data.get("issues")):
+        it = as_dict(it)
+        name = str(it.get("name"))
+        if "options" in it:
+            out += [(name, str(o)) for o in as_list(it.get("options"))]
+            continue
+        lo, hi = est_point(it.get("min")), est_point(it.get("max"))
+        step = est_point(it.get("step")) or 1.0
+        if lo is None or hi is None or step <= 0 or (hi - lo) / step + 1 > grid_limit:
+            continue
+        n = int(round((hi - lo) / step))
+        out += [(name, tidy(float(lo + k * step))) for k in range(n + 1) if lo + k * step <= hi]
+    return out
+
+
+def pair_label(pair: tuple[str, Any]) -> str:
+    """``term = 1 year`` as shown in a pick list."""
+    return f"{pair[0]} = {_num(pair[1])}"
+
+
+def conditions(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Picked ``(issue, value)`` pairs as a constraint's condition mapping; two values of the same
+    issue become a list ("any of")."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in out:
+            out[name] = value
+        elif isinstance(out[name], list):
+            if value not in out[name]:
+                out[name].append(value)
+        elif out[name] != value:
+            out[name] = [out[name], value]
+    return out
+
+
+def new_constraint(kind: str, fields: dict[str, Any]) -> dict[str, Any] | str:
+    """A raw constraint from an add-constraint form's fields, or a message saying what to pick.
+
+    Anything the validator checks (unknown names, ``min > max``, negative costs...) is left to it,
+    so the constraint is kept and flagged like every other entry.
+    """
+    c: dict[str, Any] = {"type": kind}
+    if fields.get("name"):
+        c["name"] = str(fields["name"]).strip()
+    if fields.get("party"):
+        c["party"] = fields["party"]
+    if kind == "acceptable":
+        if not fields.get("issue"):
+            return "pick the issue"
+        c["issue"] = fields["issue"]
+        if fields.get("numeric"):
+            for f in ("min", "max"):
+                if fields.get(f) is not None:
+                    c[f] = tidy(float(fields[f]))
+            if "min" not in c and "max" not in c:
+                return "give a lowest or a highest acceptable value (or both)"
+        else:
+            if not fields.get("options"):
+                return "pick at least one acceptable option"
+            c["options"] = list(fields["options"])
+    elif kind == "forbidden":
+        combo = conditions(as_list(fields.get("pairs")))
+        if len(combo) < 2:
+            return "pick at least two issue = value pairs, from different issues"
+        c["combination"] = combo
+    elif kind == "implies":
+        when, then = (
+            conditions(as_list(fields.get("when"))),
+            conditions(as_list(fields.get("then"))),
+        )
+        if not when or not then:
+            return "pick at least one 'when' and one 'then' issue = value pair"
+        c["when"], c["then"] = when, then
+    elif kind == "budget":
+        costs = as_dict(fields.get("costs"))
+        if not costs:
+            return "pick at least one issue that costs something"
+        if fields.get("limit") is None:
+            return "give the budget limit"
+        c["costs"] = costs
+        c["limit"] = tidy(float(fields["limit"]))
+        if fields.get("unit"):
+            c["unit"] = str(fields["unit"]).strip()
+    else:
+        return f"unknown constraint type {kind!r}"
+    return c
+
+
+def add_constraint(data: dict[str, Any], constraint: dict[str, Any]) -> None:
+    """Append a constraint to the raw data."""
+    cons = data.get("constraints")
+    if not isinstance(cons, list):
+        cons = data["constraints"] = []
+    cons.append(constraint)
+
+
+def remove_constraint(data: dict[str, Any], idx: int) -> None:
+    """Delete the constraint at ``idx`` (the key goes when none are left)."""
+    cons = as_list(data.get("constraints"))
+    if 0 <= idx < len(cons):
+        del cons[idx]
+    if not cons:
+        data.pop("constraints", None)

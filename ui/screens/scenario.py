@@ -208,7 +208,9 @@ def _level_input(
         return
     point = ed.est_point(raw)
     rng = ed.est_range(raw)
-    k = state.wkey("party", j, field)
+    # A range can also be edited on the Preferences tab: the key follows it so this box is
+    # rebuilt from the data instead of showing a stale likely value.
+    k = state.wkey("party", j, field, *([str(raw)] if ed.is_range(raw) else []))
 
     def setter(v: Any) -> None:
         if v is None:
@@ -492,6 +494,28 @@ def _weights(
         )
         with col.container(border=True):
             st.markdown(f"**{p.get('name', '')}**")
+            uncertain = ed.party_uncertain(data, j)
+            k = state.wkey("uncertain", j, int(uncertain))
+            st.toggle(
+                "Uncertain (low / likely / high)",
+                value=uncertain,
+                key=k,
+                help="Give a range for each weight and the walk-away point: the slider sets the "
+                "likely value, the boxes below it the low and high ends. The win-win table then "
+                "shows how likely each package is a win for everyone. Turning it off keeps the "
+                "likely values.",
+                on_change=lambda k=k, j=j: _run(
+                    lambda: ed.set_uncertain(data, j, bool(st.session_state[k])), True
+                ),
+            )
+            if uncertain:
+                _range_inputs(data, j, "reservation_value", "Walk-away point")
+                state.problems_box(
+                    state.get_problems(),
+                    lambda loc, j=j, p=p: (
+                        _loc_party(j, p.get("name"), prefs=False)(loc) and "reservation" in loc
+                    ),
+                )
             for i in issues:
                 iname = str(i.get("name"))
                 raw = weights.get(iname)
@@ -514,15 +538,53 @@ def _weights(
                     on_change=_apply,
                     args=(k, setter),
                 )
+                if uncertain:
+                    _range_inputs(data, j, iname, None)
                 share = v / total if total > 0 else 0.0
                 rng = ed.est_range(raw)
                 extra = (
                     f" · estimate range {format_number(rng[0])}-{format_number(rng[1])}"
-                    if rng
+                    if rng and not uncertain
                     else ""
                 )
                 st.caption(f"share {share:.0%} of {p.get('name', '')}'s total{extra}")
             state.problems_box(state.get_problems(), _loc_party(j, p.get("name"), prefs=True))
+
+
+def _range_inputs(data: dict[str, Any], j: int, field: str, label: str | None) -> None:
+    """Low and high number inputs of one weight (``label`` None) or of the walk-away point.
+
+    The likely value of a weight is its slider; the walk-away point gets all three boxes. Any
+    order is accepted as typed; the validator says when low <= likely <= high does not hold.
+    """
+    p = ed.party(data, j)
+    holder = p if label is not None else p["preferences"]["weights"]
+    raw = holder.get(field)
+    if label is not None and (raw is None or (isinstance(raw, dict) and "package" in raw)):
+        return
+    parts = ("low", "likely", "high") if label is not None else ("low", "high")
+    if label is not None:
+        st.caption(label)
+    lo, li, hi = ed.est_parts(raw)
+    values = {"low": lo, "likely": li, "high": hi}
+    cols = st.columns(len(parts))
+    for col, part in zip(cols, parts, strict=True):
+        # The walk-away point is also edited on the Basics tab: its keys follow the data.
+        k = state.wkey("range", j, field, part, *([str(raw)] if label is not None else []))
+
+        def setter(v: Any, part: str = part, holder: dict = holder, field: str = field) -> None:
+            holder[field] = ed.range_set(holder.get(field), part, None if v is None else float(v))
+
+        col.number_input(
+            part,
+            value=values[part],
+            format="%g",
+            step=1.0,
+            key=k,
+            label_visibility="visible",
+            on_change=_apply,
+            args=(k, setter),
+        )
 
 
 def _scores_editor(
@@ -681,13 +743,217 @@ def _preferences(data: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _constraints(data: dict[str, Any]) -> None:
+NEW_CONSTRAINT_ERROR = "dealopt_new_constraint_error"
+
+
+def _loc_constraint(idx: int) -> Callable[[str], bool]:
+    head = f"constraint {idx + 1}"
+    return lambda loc: loc == head or loc.startswith(head + " ")
+
+
+def _constraint_list(data: dict[str, Any]) -> None:
+    """Each constraint in plain words, with a delete button and its validator messages."""
     cons = ed.as_list(data.get("constraints"))
-    if cons:
-        for c in cons:
-            st.markdown(f"- {ed.describe_constraint(c)}")
-    else:
+    problems = state.get_problems()
+    if not cons:
         st.caption("No constraints: every combination of options is allowed.")
+    for i, c in enumerate(cons):
+        with st.container(border=True):
+            c1, c2 = st.columns([12, 1], vertical_alignment="center")
+            c1.markdown(ed.describe_constraint(c))
+            c2.button(
+                "",
+                key=state.wkey("constraint", i, "remove"),
+                icon=":material/delete:",
+                help="Delete this constraint",
+                on_click=_run,
+                args=(lambda i=i: _drop_constraint(data, i), True),
+            )
+            state.problems_box(problems, _loc_constraint(i))
+
+
+def _drop_constraint(data: dict[str, Any], idx: int) -> None:
+    ed.remove_constraint(data, idx)
+    st.session_state.pop(CONSTRAINTS_TEXT, None)
+
+
+def _pair_picker(label: str, key: str, pairs: dict[str, tuple[str, Any]], help_: str) -> None:
+    st.multiselect(label, list(pairs), key=key, help=help_, placeholder="issue = value")
+
+
+def _new_fields(data: dict[str, Any], kind: str, pairs: dict[str, tuple[str, Any]]) -> dict:
+    """The add-constraint form's current entries (read from the widgets' session values)."""
+    ss = st.session_state
+    issues = {str(ed.as_dict(i).get("name")): ed.as_dict(i) for i in ed.as_list(data.get("issues"))}
+    party = ss.get(state.wkey("newc", "party"))
+    fields: dict[str, Any] = {
+        "name": ss.get(state.wkey("newc", "name")) or "",
+        "party": None if party in (None, "(any party)") else party,
+    }
+    if kind == "acceptable":
+        issue = ss.get(state.wkey("newc", "issue"))
+        numeric = "options" not in issues.get(str(issue), {})
+        fields.update(issue=issue, numeric=numeric)
+        if numeric:
+            fields["min"] = ss.get(state.wkey("newc", "min", issue))
+            fields["max"] = ss.get(state.wkey("newc", "max", issue))
+        else:
+            fields["options"] = ss.get(state.wkey("newc", "options", issue)) or []
+    elif kind == "forbidden":
+        fields["pairs"] = [
+            pairs[x] for x in ss.get(state.wkey("newc", "pairs")) or [] if x in pairs
+        ]
+    elif kind == "implies":
+        for f in ("when", "then"):
+            fields[f] = [pairs[x] for x in ss.get(state.wkey("newc", f)) or [] if x in pairs]
+    elif kind == "budget":
+        costs: dict[str, Any] = {}
+        for name in ss.get(state.wkey("newc", "cost_issues")) or []:
+            it = issues.get(name, {})
+            if "options" in it:
+                costs[name] = {
+                    str(o): ed.tidy(float(ss.get(state.wkey("newc", "cost", name, str(o))) or 0))
+                    for o in ed.as_list(it.get("options"))
+                }
+            else:
+                spec = {
+                    "per_unit": ed.tidy(float(ss.get(state.wkey("newc", "per_unit", name)) or 0))
+                }
+                base = ss.get(state.wkey("newc", "base", name))
+                if base:
+                    spec["base"] = ed.tidy(float(base))
+                costs[name] = spec
+        fields.update(
+            costs=costs,
+            limit=ss.get(state.wkey("newc", "limit")),
+            unit=ss.get(state.wkey("newc", "unit")) or "",
+        )
+    return fields
+
+
+def _add_constraint(data: dict[str, Any], kind: str, pairs: dict[str, tuple[str, Any]]) -> None:
+    built = ed.new_constraint(kind, _new_fields(data, kind, pairs))
+    if isinstance(built, str):
+        st.session_state[NEW_CONSTRAINT_ERROR] = built  # the form keeps what was typed
+        return
+    st.session_state[NEW_CONSTRAINT_ERROR] = None
+    st.session_state.pop(CONSTRAINTS_TEXT, None)
+    ed.add_constraint(data, built)
+    state.set_data(data, reset_widgets=True)
+
+
+def _constraint_form(data: dict[str, Any]) -> None:
+    """Add one constraint of a chosen type; the validator checks it like any other entry."""
+    issues = [ed.as_dict(i) for i in ed.as_list(data.get("issues"))]
+    names = [str(i.get("name")) for i in issues]
+    parties = [str(ed.as_dict(p).get("name")) for p in ed.as_list(data.get("parties"))]
+    pairs = {ed.pair_label(pr): pr for pr in ed.condition_pairs(data)}
+    st.markdown("**Add a constraint**")
+    c1, c2, c3 = st.columns([1.4, 1, 1.4])
+    kind = c1.selectbox(
+        "Type",
+        list(ed.CONSTRAINT_TYPES),
+        format_func=ed.CONSTRAINT_TYPES.get,
+        key=state.wkey("newc", "type"),
+    )
+    c2.selectbox(
+        "Whose limit",
+        ["(any party)", *parties],
+        key=state.wkey("newc", "party"),
+        help="The party that insists on it (optional; used in explanations).",
+    )
+    c3.text_input(
+        "Name (optional)", key=state.wkey("newc", "name"), placeholder="e.g. vendor price floor"
+    )
+    if kind == "acceptable":
+        c1, c2 = st.columns([1, 2])
+        issue = c1.selectbox("Issue", names, key=state.wkey("newc", "issue"))
+        it = issues[names.index(issue)] if issue in names else {}
+        if "options" in it:
+            c2.multiselect(
+                "Acceptable options",
+                [str(o) for o in ed.as_list(it.get("options"))],
+                key=state.wkey("newc", "options", issue),
+            )
+        else:
+            a, b = c2.columns(2)
+            a.number_input(
+                "Lowest acceptable",
+                value=None,
+                format="%g",
+                key=state.wkey("newc", "min", issue),
+                placeholder="no lower limit",
+            )
+            b.number_input(
+                "Highest acceptable",
+                value=None,
+                format="%g",
+                key=state.wkey("newc", "max", issue),
+                placeholder="no upper limit",
+            )
+    elif kind == "forbidden":
+        _pair_picker(
+            "These cannot all hold together",
+            state.wkey("newc", "pairs"),
+            pairs,
+            "Pick two or more issue = value pairs from different issues; two values of one issue "
+            "mean 'either of them'.",
+        )
+    elif kind == "implies":
+        c1, c2 = st.columns(2)
+        with c1:
+            _pair_picker(
+                "When", state.wkey("newc", "when"), pairs, "All of these hold (any of two values)."
+            )
+        with c2:
+            _pair_picker("Then", state.wkey("newc", "then"), pairs, "...these must hold too.")
+    elif kind == "budget":
+        c1, c2, c3 = st.columns([1, 1, 2])
+        c1.number_input("Limit", value=None, format="%g", key=state.wkey("newc", "limit"))
+        c2.text_input("Unit", key=state.wkey("newc", "unit"), placeholder="e.g. kUSD")
+        chosen = c3.multiselect(
+            "Issues that cost something", names, key=state.wkey("newc", "cost_issues")
+        )
+        for name in chosen:
+            it = issues[names.index(name)]
+            if "options" in it:
+                opts = [str(o) for o in ed.as_list(it.get("options"))]
+                cols = st.columns(max(len(opts), 1))
+                for col, o in zip(cols, opts, strict=True):
+                    col.number_input(
+                        f"{name}: {o}",
+                        value=0.0,
+                        format="%g",
+                        key=state.wkey("newc", "cost", name, o),
+                    )
+            else:
+                a, b, _ = st.columns(3)
+                a.number_input(
+                    f"{name}: cost per unit",
+                    value=0.0,
+                    format="%g",
+                    key=state.wkey("newc", "per_unit", name),
+                )
+                b.number_input(
+                    f"{name}: fixed cost",
+                    value=0.0,
+                    format="%g",
+                    key=state.wkey("newc", "base", name),
+                )
+    st.button(
+        "Add constraint",
+        key=state.wkey("newc", "add"),
+        icon=":material/add:",
+        on_click=_add_constraint,
+        args=(data, kind, pairs),
+    )
+    msg = st.session_state.get(NEW_CONSTRAINT_ERROR)
+    if msg:
+        st.error(msg, icon=":material/error:")
+
+
+def _constraints_yaml(data: dict[str, Any]) -> None:
+    cons = ed.as_list(data.get("constraints"))
     current = state.dump_yaml(cons) if cons else ""
     kept = st.session_state.get(CONSTRAINTS_TEXT)
     k = state.wkey("constraints_yaml")
@@ -717,20 +983,36 @@ def _constraints(data: dict[str, Any]) -> None:
         else:
             data.pop("constraints", None)
 
-    st.text_area(
-        "Constraints (YAML list; press Ctrl+Enter or click outside to apply)",
-        value=kept[0] if kept else current,
-        key=k,
-        height=240,
-        help="Types: acceptable (issue, options or min/max), forbidden (combination), implies "
-        "(when, then), budget (costs per option or per_unit, limit). Optional: name, party.\n\n"
-        "Example:\n\n- type: acceptable\n  party: Them\n  issue: price\n  min: 40",
-        on_change=_apply,
-        args=(k, apply),
+    with st.expander("Advanced: constraints as YAML", expanded=bool(kept)):
+        st.text_area(
+            "Constraints (YAML list; press Ctrl+Enter or click outside to apply)",
+            value=kept[0] if kept else current,
+            key=k,
+            height=240,
+            help="Types: acceptable (issue, options or min/max), forbidden (combination), implies "
+            "(when, then), budget (costs per option or per_unit, limit). Optional: name, party. "
+            "Conditions may also be numeric intervals {min, max}.\n\n"
+            "Example:\n\n- type: acceptable\n  party: Them\n  issue: price\n  min: 40",
+            on_change=_apply,
+            args=(k, apply),
+        )
+        if kept:
+            state.error_box(kept[1])
+
+
+def _constraints(data: dict[str, Any]) -> None:
+    _constraint_list(data)
+    cons = ed.as_list(data.get("constraints"))
+    state.problems_box(
+        state.get_problems(),
+        lambda loc: (
+            loc.startswith("constraint")
+            and not any(_loc_constraint(i)(loc) for i in range(len(cons)))
+        ),
     )
-    if kept:
-        state.error_box(kept[1])
-    state.problems_box(state.get_problems(), lambda loc: loc.startswith("constraint"))
+    with st.container(border=True):
+        _constraint_form(data)
+    _constraints_yaml(data)
 
 
 def _yaml_tab() -> None:
