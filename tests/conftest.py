@@ -1,11 +1,23 @@
-"""Shared fixtures: ``solver`` runs a test once per installed MILP solver."""
+"""Shared fixtures: ``solver`` runs a test once per installed MILP solver.
+
+Hypothesis: with ``CI`` set (``.ci/run``) the property tests replay a fixed, derandomised set of
+examples, so a landing never depends on the luck of a new draw; everywhere else (``make test``
+on a developer's machine) every run draws new examples and keeps exploring. A failure found that
+way goes into the tests as an explicit regression case.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bruteforce.py importable
 
