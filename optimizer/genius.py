@@ -45,9 +45,8 @@ from xml.parsers import expat
 import numpy as np
 
 from optimizer.errors import ScenarioFileError, ScenarioValidationError
+from optimizer.io import read_bytes
 from optimizer.models import Scenario
-
-MAX_BYTES = 20 * 1024 * 1024
 
 #: GENIUS treats an issue whose largest evaluation is below this as worth 0 everywhere.
 EVAL_FLOOR = 1e-5
@@ -102,19 +101,7 @@ def _has_dtd(raw: bytes) -> bool:
 def _read_xml(path: Path, what: str) -> ET.Element:
     """Parse one XML file, refusing DTDs (entity bombs, external entities) and huge files."""
     src = str(path)
-    if not path.exists():
-        raise ScenarioFileError(f"{src}: no such file ({what})")
-    if path.is_dir():
-        raise ScenarioFileError(f"{src}: is a directory, not a GENIUS {what} file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioFileError(f"{src}: the file is too large ({size} bytes; limit 20 MB)")
-        raw = path.read_bytes()
-    except PermissionError:
-        raise ScenarioFileError(f"{src}: permission denied") from None
-    except OSError as e:
-        raise ScenarioFileError(f"{src}: cannot be read ({e.strerror or e})") from None
+    raw = read_bytes(path, f"a GENIUS {what} file", f" ({what})")
     if not raw.strip():
         raise ScenarioFileError(f"{src}: the file is empty")
     if _DECL.search(raw) or _has_dtd(raw):

@@ -216,23 +216,30 @@ def _kind_of(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def read_data(path: str | Path) -> Any:
-    """Read a scenario file's plain data (YAML or JSON) without validating it."""
-    p = Path(path)
+def read_bytes(path: Path, kind: str, missing_note: str = "") -> bytes:
+    """A user's file as bytes, or a ScenarioFileError saying it is missing, a directory (not
+    ``kind``), over 20 MB or unreadable. ``missing_note`` is added to "no such file"."""
     src = str(path)
-    if not p.exists():
-        raise ScenarioFileError(f"{src}: no such file")
-    if p.is_dir():
-        raise ScenarioFileError(f"{src}: is a directory, not a scenario file")
+    if not path.exists():
+        raise ScenarioFileError(f"{src}: no such file{missing_note}")
+    if path.is_dir():
+        raise ScenarioFileError(f"{src}: is a directory, not {kind}")
     try:
-        size = p.stat().st_size
+        size = path.stat().st_size
         if size > MAX_BYTES:
             raise ScenarioFileError(f"{src}: the file is too large ({size} bytes; limit 20 MB)")
-        raw = p.read_bytes()
+        return path.read_bytes()
     except PermissionError:
         raise ScenarioFileError(f"{src}: permission denied") from None
     except OSError as e:
         raise ScenarioFileError(f"{src}: cannot be read ({e.strerror or e})") from None
+
+
+def read_data(path: str | Path) -> Any:
+    """Read a scenario file's plain data (YAML or JSON) without validating it."""
+    p = Path(path)
+    src = str(path)
+    raw = read_bytes(p, "a scenario file")
     if b"\x00" in raw:
         raise ScenarioFileError(f"{src}: binary data, not a YAML or JSON text file")
     try:

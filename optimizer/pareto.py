@@ -270,6 +270,18 @@ def _lattice_level(r: float, q: float) -> float:
     return n * q
 
 
+def _nondominated_found(
+    found_idx: list, found_u: list, dims: list[int], scenario: Scenario, n_parties: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The packages a MILP walk found, reduced to the non-dominated ones on ``dims``."""
+    if not found_idx:
+        return np.zeros((0, len(scenario.issues)), dtype=np.int64), np.zeros((0, n_parties))
+    index = np.array(found_idx, dtype=np.int64)
+    U = np.array(found_u)
+    keep = nondominated(U[:, dims])
+    return index[keep], U[keep]
+
+
 def _compile(scenario: Scenario, quanta: list[float | None]) -> Any:
     """The PuLP model with walk-away rows on the utility lattice (or at the reservation)."""
     from optimizer.model import compile_scenario
@@ -379,14 +391,7 @@ def _epsilon_constraint(
             f"utilities are not on a grid coarse enough to prove exactness; steps of "
             f"{FALLBACK_STEP:g} may skip points closer than that"
         )
-    if found_idx:
-        index = np.array(found_idx, dtype=np.int64)
-        U = np.array(found_u)
-        keep = nondominated(U[:, dims])
-        index, U = index[keep], U[keep]
-    else:
-        index = np.zeros((0, len(scenario.issues)), dtype=np.int64)
-        U = np.zeros((0, len(names)))
+    index, U = _nondominated_found(found_idx, found_u, dims, scenario, len(names))
     return _Found(
         index,
         U,
@@ -455,14 +460,7 @@ def _weighted_sum(
         if not out.optimal:
             termination, message = out.termination, out.message
             break
-    if found_idx:
-        index = np.array(found_idx, dtype=np.int64)
-        U = np.array(found_u)
-        keep = nondominated(U[:, dims])
-        index, U = index[keep], U[keep]
-    else:
-        index = np.zeros((0, len(scenario.issues)), dtype=np.int64)
-        U = np.zeros((0, len(names)))
+    index, U = _nondominated_found(found_idx, found_u, dims, scenario, len(names))
     note = (
         f"approximation: maximisers of {len(grid)} weightings of the parties' utilities "
         "(supported points only; points in the frontier's dents are missed)"
