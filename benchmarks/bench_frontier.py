@@ -4,7 +4,7 @@ Every case runs in a fresh subprocess (the whole command-line process when a CLI
 so times include interpreter start-up and imports, and peak memory is that process's maximum
 resident set size (``os.wait4``). The machine is shared, so our rows report the best of three
 runs (brute force and the forced-MILP row run once). The brute-force baseline evaluates every package with numpy
-(broadcast utility sums) and keeps the exact non-dominated set (``optimizer.fastpath.nondominated``,
+(broadcast utility sums) and keeps the exact non-dominated set (``optimizer.engine.fastpath.nondominated``,
 an O(n log n) sweep): the fastest plain enumeration we know, not a straw man.
 
 Scenarios are random but seeded (two parties, integer weights 1-99, option scores 0-100 with a
@@ -124,9 +124,9 @@ BRUTE = """
 import sys, time, json
 import numpy as np
 sys.path.insert(0, {root!r})
-from optimizer.io import load_scenario
-from optimizer.utility import UtilityTables
-from optimizer.fastpath import nondominated
+from optimizer.scenario.files import load_scenario
+from optimizer.scenario.utility import UtilityTables
+from optimizer.engine.fastpath import nondominated
 t0 = time.perf_counter()
 s = load_scenario(sys.argv[1])
 t = UtilityTables.build(s)
@@ -264,12 +264,12 @@ def main() -> int:
     code = (
         "import sys, json, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from optimizer.io import load_scenario\n"
-        "from optimizer.search import improve\n"
+        "from optimizer.scenario.files import load_scenario\n"
+        "from optimizer.searches.improve import improve\n"
         "r = improve(load_scenario(sys.argv[1]), top=5)\n"
         "print(json.dumps({'n': len(r.packages), 'exact': r.exact}))\n"
     )
-    from optimizer.cli import build_parser
+    from optimizer.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     if "improve" in sub.choices:

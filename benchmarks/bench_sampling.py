@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from optimizer.models import Scenario
-from optimizer.sampling import package_stats, sample
+from optimizer.scenario.models import Scenario
+from optimizer.searches.sampling import package_stats, sample
 
 
 def ten_issue_scenario(n_parties: int = 2, seed: int = 0) -> Scenario:
@@ -78,7 +78,7 @@ def main() -> None:
         f"{'parties':>7} {'issues':>6} {'estimates':>9} {'packages':>8} {'samples':>8} "
         f"{'dist':>10} {'median s':>9} {'us/sample':>9}"
     )
-    from optimizer.sampling import uncertain_parameters
+    from optimizer.searches.sampling import uncertain_parameters
 
     for n_parties in (2, 3):
         s = ten_issue_scenario(n_parties)
@@ -100,7 +100,7 @@ def main() -> None:
 def robust_table() -> None:
     from pathlib import Path
 
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     root = Path(__file__).resolve().parents[1] / "examples"
     print(f"\n{'example':<18} {'samples':>7} {'method':>9} {'seconds':>8} {'solves':>6}  gains")

@@ -21,7 +21,7 @@ from optimizer.errors import (
     ScenarioValidationError,
     SolverError,
 )
-from optimizer.models import (
+from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
     ForbiddenConstraint,
@@ -42,17 +42,17 @@ __version__ = "0.1.0"
 
 # Public functions that live in modules importing PuLP: resolved lazily (PEP 562).
 _LAZY = {
-    "improve": "optimizer.search",
-    "frontier": "optimizer.pareto",
-    "explain_infeasible": "optimizer.diagnose",
-    "import_genius": "optimizer.genius",
-    "progress_summary": "optimizer.summary",
-    "explain_trade": "optimizer.explain",
-    "equivalent_offers": "optimizer.meso",
-    "record_offer": "optimizer.log",
-    "proposal_document": "optimizer.proposal",
-    "annotate": "optimizer.uncertainty",
-    "robust_improve": "optimizer.uncertainty",
+    "improve": "optimizer.searches.improve",
+    "frontier": "optimizer.searches.frontier",
+    "explain_infeasible": "optimizer.searches.diagnose",
+    "import_genius": "optimizer.scenario.genius",
+    "progress_summary": "optimizer.reports.summary",
+    "explain_trade": "optimizer.reports.explain",
+    "equivalent_offers": "optimizer.searches.meso",
+    "record_offer": "optimizer.reports.negotiation_log",
+    "proposal_document": "optimizer.reports.proposal",
+    "annotate": "optimizer.searches.uncertainty",
+    "robust_improve": "optimizer.searches.uncertainty",
 }
 
 

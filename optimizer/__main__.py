@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from optimizer.cli import main
+from optimizer.cli.main import main
 
 sys.exit(main())

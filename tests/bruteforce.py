@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.models import (
+from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
     ForbiddenConstraint,
@@ -34,7 +34,7 @@ from optimizer.models import (
     LinearCost,
     Scenario,
 )
-from optimizer.utility import UtilityTables
+from optimizer.scenario.utility import UtilityTables
 
 TOL = 1e-9
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bruteforce.py 
 
 
 def _solver_params() -> list:
-    from optimizer.solvers import SOLVER_NAMES, is_available
+    from optimizer.engine.solvers import SOLVER_NAMES, is_available
 
     return [
         pytest.param(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.cli import main
+from optimizer.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAAS = str(ROOT / "examples" / "saas_renewal.yaml")
@@ -146,7 +146,7 @@ def test_process_json_is_clean_and_lean() -> None:
     """A real process: stdout is pure JSON (no solver banner); the CLI imports no UI stack."""
     code = (
         f"import sys; sys.argv = ['dealopt', 'improve', {SAAS!r}, '--json'];"
-        "import optimizer.cli as c; rc = c.main(sys.argv[1:]);"
+        "import optimizer.cli.main as c; rc = c.main(sys.argv[1:]);"
         "bad = [m for m in ('streamlit', 'plotly', 'matplotlib') if m in sys.modules];"
         "sys.stderr.write('BAD:' + ','.join(bad)); sys.exit(rc)"
     )
@@ -157,7 +157,7 @@ def test_process_json_is_clean_and_lean() -> None:
 
 
 def test_ranges_get_win_win_probabilities(capsys) -> None:
-    pytest.importorskip("optimizer.uncertainty")
+    pytest.importorskip("optimizer.searches.uncertainty")
     code, out, _ = _run(capsys, "improve", SAAS, "--top", "2", "--samples", "500")
     assert code == 0
     row = next(x for x in out.splitlines() if x.startswith("P(win-win)"))
@@ -172,7 +172,9 @@ def test_ranges_get_win_win_probabilities(capsys) -> None:
     [(["--meso", "2"], "meso"), (["--robust", "0.8", "--samples", "50"], "robust")],
 )
 def test_meso_and_robust_modes(capsys, extra: list[str], objective: str) -> None:
-    pytest.importorskip("optimizer.meso" if objective == "meso" else "optimizer.uncertainty")
+    pytest.importorskip(
+        "optimizer.searches.meso" if objective == "meso" else "optimizer.searches.uncertainty"
+    )
     code, out, _ = _run(capsys, "improve", SAAS, "--json", *extra)
     assert code == 0
     d = json.loads(out)

@@ -18,9 +18,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.cli import main
-from optimizer.io import SCHEMA_PATH, read_data
-from optimizer.models import Scenario
+from optimizer.cli.main import main
+from optimizer.scenario.files import SCHEMA_PATH, read_data
+from optimizer.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".yaml", ".json"))

@@ -1,4 +1,4 @@
-"""Solution concepts on utility matrices (optimizer.concepts) against direct brute force."""
+"""Solution concepts on utility matrices (optimizer.engine.concepts) against direct brute force."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.concepts import (
+from optimizer.engine.concepts import (
     egalitarian,
     ideal_point,
     kalai_smorodinsky,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from optimizer import Scenario
-from optimizer.diagnose import explain_infeasible, explain_no_improvement
-from optimizer.search import improve
+from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
+from optimizer.searches.improve import improve
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import pytest
 from bruteforce import enumerate_packages, pareto_improving, reference_utilities
 
 from optimizer import Range, Scenario
-from optimizer.io import read_data
+from optimizer.scenario.files import read_data
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIR = ROOT / "examples"
@@ -115,7 +115,9 @@ def test_each_example_has_a_pareto_improving_package(path: Path) -> None:
 def test_solar_bid_lesson_through_improve() -> None:
     """The solar bid: the opening is below the town's walk-away point, and a package exists
     that lifts the town above it while keeping us at least as well off."""
-    pytest.importorskip("optimizer.search", reason="the engine (optimizer.search) is not there")
+    pytest.importorskip(
+        "optimizer.searches.improve", reason="the engine (optimizer.searches.improve) is not there"
+    )
     from optimizer import improve
 
     s = load(EXAMPLE_DIR / "solar_bid.yaml")
@@ -130,8 +132,8 @@ def test_solar_bid_lesson_through_improve() -> None:
 
 def _engine_available() -> bool:
     try:
-        return importlib.util.find_spec("optimizer.search") is not None and (
-            importlib.util.find_spec("optimizer.pareto") is not None
+        return importlib.util.find_spec("optimizer.searches.improve") is not None and (
+            importlib.util.find_spec("optimizer.searches.frontier") is not None
         )
     except ImportError:
         return False
@@ -161,7 +163,9 @@ EXPECTED_OUTPUT = {
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_scripts_run(script: Path) -> None:
     if not _engine_available():
-        pytest.skip("optimizer.search / optimizer.pareto are not importable yet")
+        pytest.skip(
+            "optimizer.searches.improve / optimizer.searches.frontier are not importable yet"
+        )
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from optimizer import Scenario
 from optimizer.errors import PackageError
-from optimizer.explain import english_list, explain_trade, sentence_case, verb
+from optimizer.reports.explain import english_list, explain_trade, sentence_case, verb
 
 US, THEM = "Buyer Co", "Seller Inc"
 

@@ -1,4 +1,4 @@
-"""The numpy frontier machinery (optimizer.fastpath) against brute-force enumeration."""
+"""The numpy frontier machinery (optimizer.engine.fastpath) against brute-force enumeration."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.errors import DealoptError
-from optimizer.fastpath import (
+from optimizer.engine.fastpath import (
     FastPathNotApplicable,
     fast_frontier,
     fast_path_reason,
     nondominated,
 )
-from optimizer.model import feasible_mask
-from optimizer.models import Scenario
-from optimizer.pareto import frontier
+from optimizer.engine.milp import feasible_mask
+from optimizer.errors import DealoptError
+from optimizer.scenario.models import Scenario
+from optimizer.searches.frontier import frontier
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.cli import main
-from optimizer.concepts import solution_concepts
+from optimizer.cli.main import main
+from optimizer.engine.concepts import solution_concepts
+from optimizer.engine.milp import feasible_mask
 from optimizer.errors import DealoptError
-from optimizer.model import feasible_mask
-from optimizer.models import Scenario
-from optimizer.pareto import frontier, utility_quantum
-from optimizer.utility import UtilityTables
+from optimizer.scenario.models import Scenario
+from optimizer.scenario.utility import UtilityTables
+from optimizer.searches.frontier import frontier, utility_quantum
 
 ROOT = Path(__file__).resolve().parents[1]
 SAAS = ROOT / "examples" / "saas_renewal.yaml"
@@ -155,7 +155,7 @@ def test_milp_frontier_equals_brute_force_and_fast_path_highs(s: Scenario) -> No
 @given(two_party(max_issues=3, max_options=3))
 def test_milp_frontier_equals_brute_force_cbc(s: Scenario) -> None:
     pytest.importorskip("pulp")
-    from optimizer.solvers import is_available
+    from optimizer.engine.solvers import is_available
 
     if not is_available("cbc"):
         pytest.skip("CBC is not installed")

@@ -21,11 +21,11 @@ from bruteforce import frontier_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.cli import main
+from optimizer.cli.main import main
 from optimizer.errors import ScenarioFileError
-from optimizer.genius import import_genius, piecewise_points
-from optimizer.io import dumps_scenario, loads_scenario
-from optimizer.models import Scenario, ValueShape
+from optimizer.scenario.files import dumps_scenario, loads_scenario
+from optimizer.scenario.genius import import_genius, piecewise_points
+from optimizer.scenario.models import Scenario, ValueShape
 
 DATA = Path(__file__).parent / "data" / "genius"
 HOLIDAY = DATA / "holiday-domain.xml"
@@ -428,13 +428,15 @@ def test_cli_errors_are_messages_not_tracebacks(capsys):
 
 def _frontier_module():
     try:
-        mod = importlib.import_module("optimizer.pareto")
+        mod = importlib.import_module("optimizer.searches.frontier")
     except ImportError:
         return None
     return mod if hasattr(mod, "frontier") else None
 
 
-@pytest.mark.skipif(_frontier_module() is None, reason="optimizer.pareto not available yet")
+@pytest.mark.skipif(
+    _frontier_module() is None, reason="optimizer.searches.frontier not available yet"
+)
 def test_imported_frontier_and_nash_match_brute_force(supply):
 
     result = _frontier_module().frontier(supply)
@@ -458,7 +460,7 @@ def test_imported_frontier_and_nash_match_brute_force(supply):
 
 
 def _has_command(name: str) -> bool:
-    from optimizer.cli import build_parser
+    from optimizer.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     return name in sub.choices

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from optimizer import Scenario, ScenarioFileError, ScenarioValidationError
-from optimizer.io import (
+from optimizer.scenario.files import (
     SCHEMA_PATH,
     dumps_scenario,
     load_scenario,
@@ -281,7 +281,7 @@ def test_json_booleans_are_refused() -> None:
 
 
 def test_too_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import optimizer.io as io
+    import optimizer.scenario.files as io
 
     monkeypatch.setattr(io, "MAX_BYTES", 100)
     p = write(tmp_path, "big.yaml", MINIMAL)
@@ -292,7 +292,7 @@ def test_too_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_shipped_schema_is_the_generated_one() -> None:
-    from optimizer.cli_validate import schema_text
+    from optimizer.cli.validate import schema_text
 
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
         "optimizer/scenario.schema.json is stale: run "

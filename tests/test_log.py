@@ -9,9 +9,9 @@ import pytest
 from test_explain import THEM, US, deal
 
 from optimizer import Scenario
-from optimizer.cli import main
+from optimizer.cli.main import main
 from optimizer.errors import ScenarioValidationError
-from optimizer.log import (
+from optimizer.reports.negotiation_log import (
     concession_analysis,
     format_log,
     log_report,

@@ -12,10 +12,10 @@ import pytest
 from test_explain import US, deal, deal_data
 
 from optimizer import Scenario
+from optimizer.engine.milp import feasible_mask, violated_groups
 from optimizer.errors import DealoptError
-from optimizer.meso import equivalent_offers
-from optimizer.model import feasible_mask, violated_groups
-from optimizer.search import improve
+from optimizer.searches.improve import improve
+from optimizer.searches.meso import equivalent_offers
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Scenario
+from optimizer.engine.milp import ModelError, compile_scenario, feasible_mask, scenario_groups
+from optimizer.engine.results import Termination
+from optimizer.engine.solvers import available_solvers, make_solver, resolve_name, termination_of
 from optimizer.errors import SolverError
-from optimizer.model import ModelError, compile_scenario, feasible_mask, scenario_groups
-from optimizer.results import Termination
-from optimizer.solvers import available_solvers, make_solver, resolve_name, termination_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,7 +205,7 @@ def test_solver_options_switch_off_wrong_presolve_rules() -> None:
     switched off."""
     import pulp
 
-    from optimizer import solvers
+    from optimizer.engine import solvers
 
     if solvers.is_available("highs"):
         on = make_solver("highs").optionsDict
@@ -264,7 +264,7 @@ def test_solver_infeasible_verdict_is_confirmed_without_presolve(solver: str) ->
     """CBC's "infeasible" is re-checked without presolve/preprocessing; both solvers solve it."""
     import pulp
 
-    from optimizer import solvers
+    from optimizer.engine import solvers
 
     first = solvers._solve_once(_cbc_preprocess_model(), make_solver(solver), solver)
     prob = _cbc_preprocess_model()
@@ -281,7 +281,7 @@ def test_broken_solver_values_are_caught() -> None:
     """NaN values, a violated row or a fractional integer are not a solution (solvers.py)."""
     import pulp
 
-    from optimizer.solvers import _broken_solution
+    from optimizer.engine.solvers import _broken_solution
 
     prob = pulp.LpProblem("check", pulp.LpMaximize)
     x = prob.add_variable("x", 0, 1, pulp.LpBinary)
@@ -306,8 +306,8 @@ def test_integrality_tolerance_is_not_a_utility_mismatch(
     """A binary at 1e-8 (within the solver's integrality tolerance) is a 0 in the package."""
     from pathlib import Path
 
-    from optimizer import model as model_module
-    from optimizer.search import improve
+    from optimizer.engine import milp as model_module
+    from optimizer.searches.improve import improve
 
     s = Scenario.load(Path(__file__).parent / "data" / "integrality_tolerance.yaml")
     monkeypatch.setattr(model_module, "GRID_LIMIT", grid)

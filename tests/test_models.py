@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from optimizer import PackageError, Problem, Range, Scenario, ScenarioValidationError
-from optimizer.io import scenario_from_data
+from optimizer.scenario.files import scenario_from_data
 
 
 def base() -> dict[str, Any]:

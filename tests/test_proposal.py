@@ -12,14 +12,14 @@ import pypdf
 import pytest
 from test_explain import THEM, US, deal, deal_data
 
-import optimizer.proposal as proposal
+import optimizer.reports.proposal as proposal
 from optimizer import Scenario
-from optimizer.cli import main
+from optimizer.cli.main import main
 from optimizer.errors import DealoptError
-from optimizer.meso import equivalent_offers
-from optimizer.models import Range, point
-from optimizer.proposal import latin1, proposal_document, write_proposal
-from optimizer.search import improve
+from optimizer.reports.proposal import latin1, proposal_document, write_proposal
+from optimizer.scenario.models import Range, point
+from optimizer.searches.improve import improve
+from optimizer.searches.meso import equivalent_offers
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from optimizer.io import loads_scenario
+from optimizer.scenario.files import loads_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

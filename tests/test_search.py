@@ -11,9 +11,10 @@ from bruteforce import enumerate_packages, pareto_improving, random_scenarios, r
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import Scenario, model
+from optimizer import Scenario
+from optimizer.engine import milp as model
 from optimizer.errors import DealoptError, SolverError
-from optimizer.search import improve
+from optimizer.searches.improve import improve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -376,7 +377,7 @@ def _presolve_case(p1: tuple, p2: tuple, p1_reservation: float) -> Scenario:
     )
 
 
-PRESOLVE_CASES = {  # both tripped HiGHS 1.16's "Enumeration" presolve rule (optimizer.solvers)
+PRESOLVE_CASES = {  # both tripped HiGHS 1.16's "Enumeration" presolve rule (optimizer.engine.solvers)
     # Stage 2 (largest total among min gain 137/3) came back "Infeasible" and the search kept the
     # stage-1 package: HiGHS ranked (45.67, 202.81) before (45.67, 217.10).
     "tie_break_infeasible": (
@@ -430,7 +431,7 @@ def test_highs_presolve_fallbacks(monkeypatch, case: str, defence: str) -> None:
     again without presolve (``solver_retry``). With that check off too (``search_retry``), the
     search still confirms every "infeasible" without presolve, and a failed solve it cannot
     recover from is reported, never ranked as if it were exact."""
-    from optimizer import solvers
+    from optimizer.engine import solvers
 
     if not solvers.is_available("highs"):
         pytest.skip("highs is not installed")
@@ -548,8 +549,8 @@ def test_tie_break_stage_called_infeasible_is_loud(monkeypatch) -> None:
     """A tie-break stage cannot be infeasible (the previous stage's package fits it). If the
     solver still says so, the search stops with not_solved and keeps only verified packages; it
     never ranks the previous stage's package as the tie-break's optimum."""
-    from optimizer.model import CompiledModel
-    from optimizer.results import Termination
+    from optimizer.engine.milp import CompiledModel
+    from optimizer.engine.results import Termination
 
     real = CompiledModel.solve
     calls: list[int] = []

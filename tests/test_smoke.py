@@ -26,7 +26,7 @@ def test_saas_example_loads_and_evaluates() -> None:
 def test_import_is_lean() -> None:
     """`import optimizer` and `dealopt validate` do not pay for PuLP or streamlit."""
     code = (
-        "import sys, optimizer; from optimizer.cli import main; "
+        "import sys, optimizer; from optimizer.cli.main import main; "
         "main(['validate', 'examples/saas_renewal.yaml']); "
         "print(sorted(m for m in ('pulp', 'streamlit', 'highspy') if m in sys.modules))"
     )

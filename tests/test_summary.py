@@ -7,8 +7,7 @@ import pytest
 from test_explain import THEM, US, deal, deal_data
 
 from optimizer import Scenario
-from optimizer.search import improve
-from optimizer.summary import (
+from optimizer.reports.summary import (
     OPPOSED_CORRELATION,
     TOP_PACKAGES,
     compatible,
@@ -16,6 +15,7 @@ from optimizer.summary import (
     progress_summary,
     status_paragraph,
 )
+from optimizer.searches.improve import improve
 
 # --------------------------------------------------------------------------------------------
 # The sentences

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from optimizer import Scenario
-from optimizer.io import scenario_from_data
+from optimizer.scenario.files import scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `ui` is an app folder, not an installed package
@@ -79,7 +79,7 @@ def _table(at: AppTest, key: str | None = None):
 
 def _expected_table(scenario: Scenario, result) -> list[list[str]]:
     """The table the app must show for ``result`` (annotated with P(win-win) under ranges)."""
-    from optimizer.uncertainty import annotate
+    from optimizer.searches.uncertainty import annotate
 
     annotate(scenario, result)
     names = [f"Package {i + 1}" for i in range(len(result.packages))]
@@ -149,7 +149,7 @@ def test_app_reports_unreadable_env_scenario(monkeypatch, tmp_path: Path) -> Non
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
 def test_every_example_every_page_and_edits(example: str) -> None:
     """Load the example, open every page, edit a weight and a status: results follow the engine."""
-    from optimizer.summary import progress_summary
+    from optimizer.reports.summary import progress_summary
 
     at = _app(example)
     s = _scenario(at)
@@ -189,8 +189,8 @@ def test_every_example_every_page_and_edits(example: str) -> None:
 
 
 def _check_winwin(at: AppTest, s: Scenario) -> None:
-    from optimizer.search import improve
-    from optimizer.uncertainty import has_ranges
+    from optimizer.searches.improve import improve
+    from optimizer.searches.uncertainty import has_ranges
 
     result = improve(s, objective="maxmin", top=3)
     if result.packages:
@@ -210,7 +210,7 @@ def _check_winwin(at: AppTest, s: Scenario) -> None:
 
 
 def test_weight_edit_changes_winwin_table() -> None:
-    from optimizer.search import improve
+    from optimizer.searches.improve import improve
 
     at = _app()
     _goto(at, "screens/winwin.py")
@@ -238,7 +238,7 @@ def test_weight_edit_changes_winwin_table() -> None:
 
 
 def test_objective_and_k_change_the_table() -> None:
-    from optimizer.search import improve
+    from optimizer.searches.improve import improve
 
     at = _app()
     _goto(at, "screens/winwin.py")
@@ -255,8 +255,8 @@ def test_objective_and_k_change_the_table() -> None:
 
 
 def test_status_change_on_progress_page_updates_summary_and_search() -> None:
-    from optimizer.search import improve
-    from optimizer.summary import progress_summary
+    from optimizer.reports.summary import progress_summary
+    from optimizer.searches.improve import improve
 
     at = _app()
     _goto(at, "screens/progress.py")
@@ -299,7 +299,7 @@ def test_marking_an_issue_without_value_agreed_settles_it() -> None:
 
 
 def test_option_scores_edited_through_the_data_editor() -> None:
-    from optimizer.search import improve
+    from optimizer.searches.improve import improve
 
     at = _app()
     before = _scenario(at)
@@ -326,7 +326,7 @@ def test_option_scores_edited_through_the_data_editor() -> None:
 
 
 def test_tradeoff_selection_and_comparison() -> None:
-    from optimizer.pareto import frontier
+    from optimizer.searches.frontier import frontier
 
     at = _app()
     _goto(at, "screens/tradeoff.py")
@@ -477,7 +477,7 @@ def test_upload_valid_invalid_and_unreadable_files() -> None:
 
 
 def test_no_win_win_package_shows_the_engines_explanation() -> None:
-    from optimizer.search import improve
+    from optimizer.searches.improve import improve
 
     at = _app()
     _goto(at, "screens/progress.py")
@@ -500,13 +500,13 @@ def test_no_win_win_package_shows_the_engines_explanation() -> None:
 
 
 def test_engine_failure_is_a_message_not_a_traceback(monkeypatch) -> None:
-    import optimizer.search
+    import optimizer.searches.improve
     from optimizer.errors import SolverError
 
     def broken(*args, **kwargs):
         raise SolverError("HiGHS is not available on this machine")
 
-    monkeypatch.setattr(optimizer.search, "improve", broken)
+    monkeypatch.setattr(optimizer.searches.improve, "improve", broken)
     at = _app()
     _goto(at, "screens/winwin.py")
     assert "HiGHS is not available on this machine" in _texts(at)
@@ -514,7 +514,7 @@ def test_engine_failure_is_a_message_not_a_traceback(monkeypatch) -> None:
     def crash(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(optimizer.search, "improve", crash)
+    monkeypatch.setattr(optimizer.searches.improve, "improve", crash)
     st.cache_data.clear()
     at.run()
     assert not at.exception
@@ -534,23 +534,23 @@ def test_a_failing_page_shows_a_message(monkeypatch) -> None:
 def test_missing_engine_module_is_explained(monkeypatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "optimizer.pareto", None)
+    monkeypatch.setitem(sys.modules, "optimizer.searches.frontier", None)
     at = _app()
     _goto(at, "screens/tradeoff.py")
     assert "not available in this installation yet" in _texts(at)
 
 
 def test_rerender_does_not_recompute(monkeypatch) -> None:
-    import optimizer.search
+    import optimizer.searches.improve
 
     calls: list[str] = []
-    real = optimizer.search.improve
+    real = optimizer.searches.improve.improve
 
     def counting(scenario, **kwargs):
         calls.append(kwargs["objective"])
         return real(scenario, **kwargs)
 
-    monkeypatch.setattr(optimizer.search, "improve", counting)
+    monkeypatch.setattr(optimizer.searches.improve, "improve", counting)
     at = _app()
     _goto(at, "screens/winwin.py")
     n = len(calls)
@@ -696,8 +696,8 @@ def test_constraint_form_messages_keep_the_entries() -> None:
 
 
 def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
-    from optimizer.models import Range
-    from optimizer.uncertainty import has_ranges
+    from optimizer.scenario.models import Range
+    from optimizer.searches.uncertainty import has_ranges
 
     at = _app("job_offer")
     s = _scenario(at)
@@ -721,7 +721,9 @@ def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
     assert s.party(other).preferences.weights[issue] == Range(low=w / 2, likely=w, high=w * 2)
     assert has_ranges(s)
     _goto(at, "screens/winwin.py")
-    _check_winwin(at, s)  # the last row is P(win-win), as optimizer.uncertainty.annotate says
+    _check_winwin(
+        at, s
+    )  # the last row is P(win-win), as optimizer.searches.uncertainty.annotate says
     assert _table(at).index[-1].startswith("P(win-win)")
     # A low above the likely value is flagged with the validator's message and kept as typed.
     _goto(at, "screens/scenario.py")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer import Scenario
-from optimizer.io import read_data, scenario_from_data
+from optimizer.scenario.files import read_data, scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `ui` is an app folder, not an installed package
@@ -137,7 +137,7 @@ def test_constraints_in_words() -> None:
 
 
 def test_package_table_marks_changes_and_reopened() -> None:
-    from optimizer.results import PackageResult
+    from optimizer.engine.results import PackageResult
 
     s = Scenario.load(SAAS)
     ref = s.reference()

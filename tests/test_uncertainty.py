@@ -11,9 +11,10 @@ from bruteforce import enumerate_packages, random_scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.models import Scenario, is_uncertain
-from optimizer.results import ImproveResult, PackageResult
-from optimizer.sampling import (
+from optimizer.engine.results import ImproveResult, PackageResult
+from optimizer.scenario.models import Scenario, is_uncertain
+from optimizer.scenario.utility import UtilityTables
+from optimizer.searches.sampling import (
     SampleSet,
     annotate,
     draw,
@@ -25,7 +26,6 @@ from optimizer.sampling import (
     uncertain_parameters,
     win_win_mask,
 )
-from optimizer.utility import UtilityTables
 
 # --------------------------------------------------------------------------------------------
 # Built cases
@@ -235,7 +235,7 @@ def range_scenarios():
 @given(range_scenarios(), st.integers(0, 1000))
 def test_sampled_utilities_equal_the_evaluator_per_sample(s: Scenario, seed: int) -> None:
     """Each sample's vectorised utilities equal UtilityTables on the scenario with those numbers."""
-    from optimizer.questions import with_estimates
+    from optimizer.searches.questions import with_estimates
 
     params = estimates(s)
     samples = sample(s, 6, seed=seed)
@@ -320,7 +320,7 @@ def brute_robust(s: Scenario, alpha: float, n: int, seed: int) -> tuple[float | 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(range_scenarios(), st.sampled_from([0.5, 0.8, 1.0]))
 def test_robust_packages_meet_their_sample_constraint(s: Scenario, alpha: float) -> None:
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     n, seed = 40, 4
     res = robust_improve(s, alpha, samples=n, seed=seed, top=2, check_samples=500, method="milp")
@@ -358,7 +358,7 @@ def test_robust_packages_meet_their_sample_constraint(s: Scenario, alpha: float)
 
 
 def test_robust_improve_on_the_saas_example() -> None:
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     s = Scenario.load("examples/saas_renewal.yaml")
     res = robust_improve(s, 0.8, samples=100, seed=0, method="milp", check_samples=2000)
@@ -371,7 +371,7 @@ def test_robust_improve_on_the_saas_example() -> None:
 
 
 def test_robust_runs_are_reproducible() -> None:
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     s = Scenario.load("examples/leather_reorder.yaml")
     a = robust_improve(s, 0.8, samples=150, seed=7, top=2, check_samples=2000)
@@ -382,7 +382,7 @@ def test_robust_runs_are_reproducible() -> None:
 
 def test_robust_improve_rejects_bad_arguments() -> None:
     from optimizer.errors import DealoptError
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     s = two_issue([0.5, 1, 2])
     for bad in ({"alpha": 0.0}, {"alpha": 1.5}, {"alpha": 0.5, "samples": 0}):
@@ -393,7 +393,7 @@ def test_robust_improve_rejects_bad_arguments() -> None:
 
 
 def test_robust_package_trades_gain_for_probability() -> None:
-    from optimizer.robust import robust_improve
+    from optimizer.searches.robust import robust_improve
 
     # (a1, b1) gives us +25 and is win-win iff Them's weight on A <= 1 (P = 1/3);
     # (a0, b1)... gives us nothing. With alpha 0.2 the best gain is (a1, b1); with 0.9 none
@@ -445,7 +445,7 @@ def logroll(them_a: Any = 1, them_b: Any = 3) -> Scenario:
 
 
 def test_question_ranking_finds_the_deciding_estimate() -> None:
-    from optimizer.questions import questions
+    from optimizer.searches.questions import questions
 
     # Them's weight on B ~ tri(0.2, 3, 4) flips (a1, b0) to (a0, b1) below 1: P = 0.8^2 / (3.8 * 2.8)
     # Them's weight on A ~ tri(0.9, 1, 1.1) keeps t in [0.73, 0.77]: never changes anything.
@@ -462,7 +462,7 @@ def test_question_ranking_finds_the_deciding_estimate() -> None:
 
 
 def test_question_about_a_walk_away_point() -> None:
-    from optimizer.questions import questions
+    from optimizer.searches.questions import questions
 
     # Them's walk-away ~ tri(50, 60, 90): above 75 (Them's utility of (a1, b0)) only (a0, b0)
     # (100 for Them, 0 for us: still Pareto-improving over the walk-away points) clears it.
@@ -478,7 +478,7 @@ def test_question_about_a_walk_away_point() -> None:
 
 
 def test_sensitivity_intervals_on_a_known_breakpoint() -> None:
-    from optimizer.questions import sensitivity
+    from optimizer.searches.questions import sensitivity
 
     res = sensitivity(logroll())
     assert res.recommended == {"A": "a1", "B": "b0"}
@@ -517,8 +517,8 @@ def test_uncertainty_page_shows_probabilities_robust_package_and_questions() -> 
     root = Path(__file__).resolve().parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from optimizer.questions import questions
-    from optimizer.uncertainty import annotated_improve
+    from optimizer.searches.questions import questions
+    from optimizer.searches.uncertainty import annotated_improve
     from ui import state
 
     st_.cache_data.clear()
@@ -557,7 +557,7 @@ def _brute_best(s: Scenario, objective: str = "maxmin") -> tuple[np.ndarray, np.
 
 
 def _with_share(s: Scenario, party: str, issue: str, share: float) -> Scenario:
-    from optimizer.questions import with_estimates
+    from optimizer.searches.questions import with_estimates
 
     prm = next(p for p in estimates(s) if p.key == f"weight/{party}/{issue}")
     total = sum(p.likely for p in estimates(s) if p.kind == "weight" and p.party == party)
@@ -569,7 +569,7 @@ def _with_share(s: Scenario, party: str, issue: str, share: float) -> Scenario:
 @given(random_scenarios(max_issues=3, max_options=3, max_packages=60, synergies=False))
 def test_sensitivity_intervals_match_brute_force(s: Scenario) -> None:
     """Inside each interval the recommendation is (tied-)best; one grid step outside it is not."""
-    from optimizer.questions import sensitivity
+    from optimizer.searches.questions import sensitivity
 
     res = sensitivity(s, grid=101)
     if res.recommended is None:
@@ -595,7 +595,7 @@ def test_sensitivity_intervals_match_brute_force(s: Scenario) -> None:
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    from optimizer.cli import main
+    from optimizer.cli.main import main
 
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -605,7 +605,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_cli_questions(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from optimizer.questions import questions
+    from optimizer.searches.questions import questions
 
     code, out, _ = _cli(capsys, "questions", "examples/leather_reorder.yaml", "--json")
     assert code == 0

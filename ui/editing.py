@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optimizer.models import format_number
+from optimizer.scenario.models import format_number
 
 SHAPES = ("increasing", "decreasing", "peak", "piecewise")
 

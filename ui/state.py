@@ -67,7 +67,7 @@ import streamlit as st
 import yaml
 
 from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidationError
-from optimizer.models import Problem, Scenario
+from optimizer.scenario.models import Problem, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
@@ -114,7 +114,7 @@ class Example:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def _example_titles(paths: tuple[str, ...]) -> dict[str, str]:
-    from optimizer.io import read_data
+    from optimizer.scenario.files import read_data
 
     out = {}
     for p in paths:
@@ -144,7 +144,7 @@ def examples() -> list[Example]:
 
 
 def _validate(data: Any) -> tuple[Scenario | None, list[Problem]]:
-    from optimizer.io import scenario_from_data
+    from optimizer.scenario.files import scenario_from_data
 
     try:
         return scenario_from_data(data), []
@@ -251,7 +251,7 @@ def commit() -> list[Problem]:
 
 def load_file(path: str | Path) -> bool:
     """Load a scenario file into the session; False (and a stored message) when unreadable."""
-    from optimizer.io import read_data
+    from optimizer.scenario.files import read_data
 
     try:
         data = read_data(path)
@@ -276,7 +276,7 @@ def load_text(text: str, filename: str = "<upload>") -> str | None:
     """Load uploaded YAML/JSON text; returns an error message when it cannot be parsed at all.
 
     Parsed data is kept even when it breaks scenario rules (the form flags each problem)."""
-    from optimizer.io import parse_text
+    from optimizer.scenario.files import parse_text
 
     suffix = Path(filename).suffix.lower()
     fmt = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "auto"
@@ -341,7 +341,7 @@ def scenario_key(scenario: Scenario) -> str:
 
 def scenario_yaml() -> str:
     """The edited scenario as YAML: the validated one when valid, else the raw data as typed."""
-    from optimizer.io import dumps_scenario
+    from optimizer.scenario.files import dumps_scenario
 
     s = get_scenario()
     if s is not None:
@@ -467,22 +467,22 @@ def engine_call(module: str, function: str, scenario: Scenario, **kwargs: Any) -
 
 def _has_ranges(scenario: Scenario) -> bool:
     """True when some estimate is a low/likely/high range (then results carry probabilities)."""
-    fn = _resolve("optimizer.sampling", "has_ranges")
+    fn = _resolve("optimizer.searches.sampling", "has_ranges")
     return not isinstance(fn, str) and bool(fn(scenario))
 
 
 def improve(
     scenario: Scenario, objective: str = "maxmin", top: int = 1, min_diff: int = 1
 ) -> Outcome:
-    """The best Pareto-improving packages (``optimizer.search.improve``), cached.
+    """The best Pareto-improving packages (``optimizer.searches.improve.improve``), cached.
 
     With estimate ranges in the scenario each package also carries its win-win probability
-    (``optimizer.uncertainty.annotated_improve``, 10,000 seeded samples)."""
-    base = _resolve("optimizer.search", "improve")
+    (``optimizer.searches.uncertainty.annotated_improve``, 10,000 seeded samples)."""
+    base = _resolve("optimizer.searches.improve", "improve")
     if isinstance(base, str):
         return Outcome(missing=base)
     return engine_call(
-        "optimizer.uncertainty" if _has_ranges(scenario) else "optimizer.search",
+        "optimizer.searches.uncertainty" if _has_ranges(scenario) else "optimizer.searches.improve",
         "annotated_improve" if _has_ranges(scenario) else "improve",
         scenario,
         objective=objective,
@@ -492,13 +492,15 @@ def improve(
 
 
 def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
-    """The Pareto frontier (``optimizer.pareto.frontier``), cached; with win-win probabilities
-    when the scenario has estimate ranges (``optimizer.uncertainty.annotated_frontier``)."""
-    base = _resolve("optimizer.pareto", "frontier")
+    """The Pareto frontier (``optimizer.searches.frontier.frontier``), cached; with win-win probabilities
+    when the scenario has estimate ranges (``optimizer.searches.uncertainty.annotated_frontier``)."""
+    base = _resolve("optimizer.searches.frontier", "frontier")
     if isinstance(base, str):
         return Outcome(missing=base)
     return engine_call(
-        "optimizer.uncertainty" if _has_ranges(scenario) else "optimizer.pareto",
+        "optimizer.searches.uncertainty"
+        if _has_ranges(scenario)
+        else "optimizer.searches.frontier",
         "annotated_frontier" if _has_ranges(scenario) else "frontier",
         scenario,
         parties=list(parties) if parties else None,
@@ -506,16 +508,16 @@ def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
 
 
 def summary(scenario: Scenario) -> Outcome:
-    """The progress summary (``optimizer.summary.progress_summary``), cached."""
-    return engine_call("optimizer.summary", "progress_summary", scenario)
+    """The progress summary (``optimizer.reports.summary.progress_summary``), cached."""
+    return engine_call("optimizer.reports.summary", "progress_summary", scenario)
 
 
 def explain(
     scenario: Scenario, package: dict[str, Any], reference: dict[str, Any] | None = None
 ) -> Outcome:
-    """The trade explanation of a package (``optimizer.explain.explain_trade``), cached."""
+    """The trade explanation of a package (``optimizer.reports.explain.explain_trade``), cached."""
     return engine_call(
-        "optimizer.explain", "explain_trade", scenario, package=package, reference=reference
+        "optimizer.reports.explain", "explain_trade", scenario, package=package, reference=reference
     )
 
 

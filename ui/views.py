@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.models import Scenario, format_number
+from optimizer.scenario.models import Scenario, format_number
 
 ON_TABLE = "On the table"
 CHANGED_BG = "background-color: rgba(46, 160, 67, 0.22); font-weight: 600"

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from optimizer.models import STATUSES
+from optimizer.scenario.models import STATUSES
 from ui import state, views
 
 PAGE_ORDER = 40

@@ -45,7 +45,7 @@ NO_CHANGE = "no change"
 @st.cache_data(show_spinner=False, max_entries=32)
 def render(doc_json: str, fmt: str) -> bytes:
     """The document in one format, cached on its content."""
-    from optimizer.proposal import ProposalDocument
+    from optimizer.reports.proposal import ProposalDocument
 
     return ProposalDocument.model_validate_json(doc_json).render(fmt)
 
@@ -99,7 +99,7 @@ def _document_section(scenario: Any) -> Any:
     audience = st.radio("Audience", list(AUDIENCES), format_func=AUDIENCES.get, key=AUDIENCE_KEY)
     with st.spinner("Preparing the document…"):
         outcome = state.engine_call(
-            "optimizer.proposal",
+            "optimizer.reports.proposal",
             "proposal_document",
             scenario,
             audience=audience,
@@ -134,8 +134,8 @@ def _document_section(scenario: Any) -> Any:
 
 
 def _record(scenario: Any, **offer: Any) -> None:
-    from optimizer.io import scenario_to_data
-    from optimizer.log import record_offer
+    from optimizer.reports.negotiation_log import record_offer
+    from optimizer.scenario.files import scenario_to_data
 
     try:
         updated = record_offer(scenario, **offer)
@@ -150,7 +150,7 @@ def _record(scenario: Any, **offer: Any) -> None:
 
 
 def _log_section(scenario: Any, doc: Any) -> None:
-    from optimizer.log import log_report
+    from optimizer.reports.negotiation_log import log_report
 
     st.header("Negotiation log")
     done = st.session_state.pop("proposals_recorded", None)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from optimizer.models import STATUSES, format_number
+from optimizer.scenario.models import STATUSES, format_number
 from ui import editing as ed
 from ui import state
 

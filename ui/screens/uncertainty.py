@@ -1,7 +1,7 @@
 """Estimates & risk: how likely each package is a win-win, the robust alternative, what to ask
 next, and how far each weight can move before the recommendation changes (a tornado chart).
 
-Everything comes from ``optimizer.uncertainty`` through ``state.engine_call`` (cached on the
+Everything comes from ``optimizer.searches.uncertainty`` through ``state.engine_call`` (cached on the
 scenario and the settings, so moving back to earlier settings is instant).
 """
 
@@ -24,7 +24,7 @@ ALPHA_KEY = "uncertainty_alpha"
 SAMPLES_KEY = "uncertainty_samples"
 SEED_KEY = "uncertainty_seed"
 
-MODULE = "optimizer.uncertainty"
+MODULE = "optimizer.searches.uncertainty"
 
 
 def _pct(x: float | None) -> str:
@@ -244,7 +244,7 @@ def page() -> None:
         "each package is to work, a robust alternative and the questions worth asking."
     )
     scenario = state.require_scenario()
-    from optimizer.sampling import has_ranges, uncertain_parameters
+    from optimizer.searches.sampling import has_ranges, uncertain_parameters
 
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     objective = c1.selectbox(

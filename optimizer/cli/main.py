@@ -17,12 +17,12 @@ from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidation
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
-    "optimizer.cli_validate",
-    "optimizer.cli_engine",
-    "optimizer.cli_genius",
-    "optimizer.cli_frontier",
-    "optimizer.cli_report",
-    "optimizer.cli_uncertainty",
+    "optimizer.cli.validate",
+    "optimizer.cli.improve",
+    "optimizer.cli.genius",
+    "optimizer.cli.frontier",
+    "optimizer.cli.report",
+    "optimizer.cli.uncertainty",
 ]
 
 

@@ -3,7 +3,7 @@
 Both questions vary **one estimate at a time**, the others held at their point estimates
 (``likely``), and watch which package is best:
 
-* the *recommended package* is ``optimizer.search.improve(scenario, objective=...)``'s first package
+* the *recommended package* is ``optimizer.searches.improve.improve(scenario, objective=...)``'s first package
   (at the point estimates);
 * at any value of the estimate a package is *eligible* when it is Pareto-improving over the
   reference and clears every party's reservation value at that value; the *best* package is the
@@ -40,8 +40,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.errors import DealoptError
-from optimizer.models import TIE_TOL, Range, format_number
-from optimizer.sampling import (
+from optimizer.scenario.models import TIE_TOL, Range, format_number
+from optimizer.searches.sampling import (
     Distribution,
     Param,
     SampleSet,
@@ -52,7 +52,7 @@ from optimizer.sampling import (
 )
 
 if TYPE_CHECKING:
-    from optimizer.models import Scenario
+    from optimizer.scenario.models import Scenario
 
 Objective = Literal["maxmin", "welfare", "nash"]
 
@@ -218,7 +218,7 @@ class _Solver:
         self._cache: dict[tuple, np.ndarray | None] = {}
 
     def top(self, changes: dict[Param, float], k: int = 1) -> list[np.ndarray]:
-        from optimizer.search import improve
+        from optimizer.searches.improve import improve
 
         s = with_estimates(self.scenario, changes) if changes else self.scenario
         res = improve(
@@ -404,7 +404,7 @@ def questions(
     the recommended package is no longer the best (see the module docstring). Estimates that never
     change it are left out, so fewer than ``k`` questions (or none) may come back.
     """
-    from optimizer.sampling import uncertain_parameters
+    from optimizer.searches.sampling import uncertain_parameters
 
     if k < 1:
         return []
@@ -488,7 +488,7 @@ def questions(
 def _decode(scenario: Scenario, cands: _Candidates, idx: int) -> dict | None:
     if idx < 0:
         return None
-    from optimizer.results import value_out
+    from optimizer.engine.results import value_out
 
     return {k: value_out(v) for k, v in scenario.decode(list(cands.rows[idx])).items()}
 

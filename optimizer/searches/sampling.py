@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from optimizer.models import TIE_TOL, PackageRef, Range, ValueShape, is_uncertain, point
+from optimizer.scenario.models import TIE_TOL, PackageRef, Range, ValueShape, is_uncertain, point
 
 if TYPE_CHECKING:
-    from optimizer.models import Scenario
-    from optimizer.results import FrontierResult, ImproveResult
-    from optimizer.utility import SynergyTerm
+    from optimizer.engine.results import FrontierResult, ImproveResult
+    from optimizer.scenario.models import Scenario
+    from optimizer.scenario.utility import SynergyTerm
 
 Distribution = Literal["triangular", "pert"]
 DISTRIBUTIONS: tuple[str, ...] = ("triangular", "pert")
@@ -204,7 +204,7 @@ class SampleSet:
     @classmethod
     def build(cls, scenario: Scenario, theta: np.ndarray, params: list[Param]) -> SampleSet:
         """Tables for the estimate values ``theta`` (n, len(params)), as ``estimates`` orders them."""
-        from optimizer.utility import UtilityTables
+        from optimizer.scenario.utility import UtilityTables
 
         theta = np.asarray(theta, dtype=float)
         if theta.ndim != 2 or theta.shape[1] != len(params):
@@ -435,7 +435,7 @@ def point_utilities(scenario: Scenario, index: np.ndarray) -> np.ndarray:
 
 def describe_range(est: Any) -> str:
     """An estimate as text: ``30 / 40 / 50`` for a range, the number otherwise."""
-    from optimizer.models import format_number
+    from optimizer.scenario.models import format_number
 
     if isinstance(est, Range):
         return " / ".join(format_number(x) for x in (est.low, est.likely, est.high))

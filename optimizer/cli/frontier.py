@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from optimizer.cli_args import add_solver_args
+from optimizer.cli.args import add_solver_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from optimizer.io import load_scenario
-    from optimizer.pareto import frontier
+    from optimizer.scenario.files import load_scenario
+    from optimizer.searches.frontier import frontier
 
     scenario = load_scenario(args.file)
     result = frontier(
@@ -54,7 +54,7 @@ def _frontier(args: argparse.Namespace) -> int:
 
 def format_frontier(result) -> str:
     """A readable table: one row per frontier package, utilities, concepts and what changes."""
-    from optimizer.models import format_number
+    from optimizer.scenario.models import format_number
 
     head = (
         f"Pareto frontier of {result.scenario!r}: {len(result.packages)} package(s), "

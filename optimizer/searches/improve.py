@@ -19,7 +19,7 @@ Each stage's optimum is fixed for the next one within 1e-7 as a row, then re-che
 within 1e-9; a package that only the solver's tolerance let through is cut off and the stage
 re-solved. The previous stage's package satisfies every row of the next stage, so a tie-break
 stage cannot be infeasible and cannot end worse than that package: a solver that says otherwise
-failed (HiGHS's and CBC's presolve did, see ``optimizer.solvers``). Every "infeasible" is
+failed (HiGHS's and CBC's presolve did, see ``optimizer.engine.solvers``). Every "infeasible" is
 confirmed without presolve (``confirm_infeasible``); a tie-break stage still called infeasible
 stops the search with ``not_solved`` instead of ranking the previous stage's package as the
 tie-break's optimum, and one answered with a worse package than that is cut off and re-solved.
@@ -51,9 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.errors import DealoptError
-from optimizer.models import TIE_TOL, Scenario
-from optimizer.results import (
+from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
     SolveStatus,
@@ -61,6 +59,8 @@ from optimizer.results import (
     issue_changes,
     value_out,
 )
+from optimizer.errors import DealoptError
+from optimizer.scenario.models import TIE_TOL, Scenario
 
 OBJECTIVES = ("maxmin", "welfare", "nash")
 
@@ -123,7 +123,7 @@ class _Searcher:
     def __init__(self, scenario: Scenario, run: _Run) -> None:
         import pulp
 
-        from optimizer.model import compile_scenario
+        from optimizer.engine.milp import compile_scenario
 
         self.pulp = pulp
         self.s = scenario
@@ -370,7 +370,7 @@ def improve(
     many issues each must change compared with every earlier one. ``time_limit`` (seconds) bounds
     the whole search; when it is hit the result says ``exact: False`` and ``time_limit``.
     """
-    from optimizer.solvers import resolve_name
+    from optimizer.engine.solvers import resolve_name
 
     if objective not in OBJECTIVES:
         raise DealoptError(
@@ -529,7 +529,7 @@ def _clean(x: float) -> float:
 
 def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
     """Every package returned is feasible (numpy) and Pareto-improving; otherwise a loud error."""
-    from optimizer.model import ModelError, violated_groups
+    from optimizer.engine.milp import ModelError, violated_groups
 
     seen: set[tuple[int, ...]] = set()
     for idx, u in found:
@@ -546,7 +546,7 @@ def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
 
 def _why_none(scenario: Scenario, solver: str) -> str:
     """Words for "no Pareto-improving package": infeasible rules, or what blocks improvement."""
-    from optimizer.diagnose import explain_infeasible, explain_no_improvement
+    from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
 
     d = explain_infeasible(scenario, solver=solver)
     if not d.feasible:

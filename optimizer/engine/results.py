@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.models import number_out
+from optimizer.scenario.models import number_out
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from optimizer.models import Scenario
+    from optimizer.scenario.models import Scenario
 
 
 class Termination(StrEnum):

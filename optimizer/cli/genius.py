@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _import_genius(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.genius import import_genius
-    from optimizer.io import dumps_scenario
+    from optimizer.scenario.files import dumps_scenario
+    from optimizer.scenario.genius import import_genius
 
     scenario = import_genius(args.domain, args.profiles, name=args.name)
     for note in scenario.metadata.get("genius", {}).get("notes", []):

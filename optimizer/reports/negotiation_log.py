@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.explain import EPS, english_list, points
-from optimizer.models import Scenario, Status, format_number
+from optimizer.reports.explain import EPS, english_list, points
+from optimizer.scenario.models import Scenario, Status, format_number
 
 
 class Round(BaseModel):
@@ -91,7 +91,7 @@ def record_offer(
     note: str = "",
 ) -> Scenario:
     """A copy of the scenario with one more offer in its log (and its status changes applied)."""
-    from optimizer.io import scenario_from_data, scenario_to_data
+    from optimizer.scenario.files import scenario_from_data, scenario_to_data
 
     package = dict(package or {})
     status_changes = dict(status_changes or {})
@@ -124,7 +124,7 @@ def record_offer(
 
 def utility_path(scenario: Scenario) -> list[Round]:
     """Every round of the log with each party's utility of the (completed) package."""
-    from optimizer.utility import UtilityTables
+    from optimizer.scenario.utility import UtilityTables
 
     tables = UtilityTables.build(scenario)
     current: dict[str, Any] = {i.name: i.value for i in scenario.issues if i.value is not None}

@@ -57,8 +57,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from optimizer.engine.results import Termination
 from optimizer.errors import SolverError
-from optimizer.results import Termination
 
 #: Canonical solver names, in order of preference.
 SOLVER_NAMES: tuple[str, ...] = ("highs", "cbc")

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optimizer.cli_args import add_solver_args
+from optimizer.cli.args import add_solver_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,9 +89,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from optimizer.io import load_scenario
-    from optimizer.search import improve
-    from optimizer.summary import TOP_PACKAGES, progress_summary
+    from optimizer.reports.summary import TOP_PACKAGES, progress_summary
+    from optimizer.scenario.files import load_scenario
+    from optimizer.searches.improve import improve
 
     scenario = load_scenario(args.file)
     res = improve(scenario, top=TOP_PACKAGES, solver=args.solver, time_limit=args.time_limit)
@@ -126,8 +126,8 @@ def _parse_pairs(
 
 def _log(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.io import load_scenario, save_scenario
-    from optimizer.log import format_log, log_report, record_offer
+    from optimizer.reports.negotiation_log import format_log, log_report, record_offer
+    from optimizer.scenario.files import load_scenario, save_scenario
 
     scenario = load_scenario(args.file)
     parser = args._parser
@@ -177,8 +177,8 @@ def _log(args: argparse.Namespace) -> int:
 
 def _proposal(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.io import load_scenario
-    from optimizer.proposal import format_from_path, proposal_document, write_proposal
+    from optimizer.reports.proposal import format_from_path, proposal_document, write_proposal
+    from optimizer.scenario.files import load_scenario
 
     parser = args._parser
     fmt = args.format

@@ -5,31 +5,31 @@ The public face of the uncertainty features (one import for the CLI, the UI and 
 * ``has_ranges(scenario)`` -- any weight, option score or walk-away point given as a range;
 * ``annotate(scenario, result, samples=10000, seed=0)`` -- fills ``p_win_win``, ``acceptance`` and
   the gain band (``extra``) of every package of an ``ImproveResult`` / ``FrontierResult``
-  (``optimizer.sampling``);
+  (``optimizer.searches.sampling``);
 * ``robust_improve(scenario, alpha, samples=200, seed=0, top=1, solver=None)`` -- our best gain
   subject to ``p_win_win >= alpha`` by sample-average approximation, plus the most robust package
-  (``optimizer.robust``);
+  (``optimizer.searches.robust``);
 * ``annotated_improve(scenario, objective, top, samples, seed)`` -- ``improve`` then ``annotate``
   (one call that returns the annotated result, for caches and scripts); ``annotated_frontier``
   likewise for the frontier;
 * ``questions(scenario, k=3)`` -- the estimates most likely to change the recommendation, as
   questions to ask across the table; ``sensitivity(scenario)`` -- per weight, the interval over
-  which the recommended package stays best (``optimizer.questions``).
+  which the recommended package stays best (``optimizer.searches.questions``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optimizer.questions import (
+from optimizer.searches.questions import (
     Question,
     SensitivityItem,
     SensitivityResult,
     questions,
     sensitivity,
 )
-from optimizer.robust import robust_improve
-from optimizer.sampling import (
+from optimizer.searches.robust import robust_improve
+from optimizer.searches.sampling import (
     PackageStats,
     Param,
     SampleSet,
@@ -43,8 +43,8 @@ from optimizer.sampling import (
 )
 
 if TYPE_CHECKING:
-    from optimizer.models import Scenario
-    from optimizer.results import FrontierResult, ImproveResult
+    from optimizer.engine.results import FrontierResult, ImproveResult
+    from optimizer.scenario.models import Scenario
 
 
 def annotated_improve(
@@ -58,8 +58,8 @@ def annotated_improve(
     solver: str | None = None,
     time_limit: float | None = None,
 ) -> ImproveResult:
-    """``optimizer.search.improve`` with the win-win probabilities filled in (when there are ranges)."""
-    from optimizer.search import improve
+    """``optimizer.searches.improve.improve`` with the win-win probabilities filled in (when there are ranges)."""
+    from optimizer.searches.improve import improve
 
     result = improve(
         scenario,
@@ -82,8 +82,8 @@ def annotated_frontier(
     solver: str | None = None,
     time_limit: float | None = None,
 ) -> FrontierResult:
-    """``optimizer.pareto.frontier`` with the win-win probabilities filled in (when there are ranges)."""
-    from optimizer.pareto import frontier
+    """``optimizer.searches.frontier.frontier`` with the win-win probabilities filled in (when there are ranges)."""
+    from optimizer.searches.frontier import frontier
 
     result = frontier(scenario, parties=parties, solver=solver, time_limit=time_limit)
     annotate(scenario, result, samples=samples, seed=seed)

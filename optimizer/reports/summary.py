@@ -6,7 +6,7 @@ is computed from the scenario, never guessed:
 
 * **agreed** / **provisional**: the issues' statuses.
 * An open issue is **in trouble** when
-  1. there is no Pareto-improving package and the diagnosis (``optimizer.diagnose``) names it:
+  1. there is no Pareto-improving package and the diagnosis (``optimizer.searches.diagnose``) names it:
      it is part of a minimal set of constraints and walk-away points that cannot all hold (no
      deal at all), or that blocks every improvement on the deal on the table; or
   2. the sides *pull hard in opposite directions* on it and rule 3 below does not settle it: for
@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.explain import EPS, english_list, sentence_case, verb
-from optimizer.models import AcceptableConstraint, Scenario, format_number
+from optimizer.reports.explain import EPS, english_list, sentence_case, verb
+from optimizer.scenario.models import AcceptableConstraint, Scenario, format_number
 
 #: How many of the best win-win packages must agree on an issue's value for "good shape".
 TOP_PACKAGES = 3
@@ -137,7 +137,7 @@ def _diagnosed_issues(scenario: Scenario, solver: str | None) -> tuple[list[str]
     the set of constraints that blocks every improvement (none when the deal on the table is
     simply on the frontier)."""
     try:
-        from optimizer.diagnose import explain_infeasible, explain_no_improvement
+        from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
     except ImportError:
         return [], None
     d = explain_infeasible(scenario, solver=solver)
@@ -158,7 +158,7 @@ def progress_summary(
     """Sum up the negotiation: agreed, provisional, good shape, trouble, and what is left to gain.
 
     ``improve_result`` reuses an ``improve(scenario, top=TOP_PACKAGES)`` result already at hand."""
-    from optimizer.utility import UtilityTables
+    from optimizer.scenario.utility import UtilityTables
 
     us = scenario.us_name
     by = scenario.issues_by_status()
@@ -174,7 +174,7 @@ def progress_summary(
 
     res = improve_result
     if res is None:
-        from optimizer.search import improve
+        from optimizer.searches.improve import improve
 
         res = improve(scenario, top=TOP_PACKAGES, solver=solver)
     packages = list(res.packages)[:TOP_PACKAGES]

@@ -11,7 +11,7 @@ method can tell).
 
 Methods (``method="auto"`` picks the first that applies, in this order):
 
-* ``fast_path`` (exact, ``optimizer.fastpath``): separable utilities and single-issue constraints,
+* ``fast_path`` (exact, ``optimizer.engine.fastpath``): separable utilities and single-issue constraints,
   or linked issues (a cross-issue constraint or synergy) whose joint options are few enough to
   enumerate as one block; any number of parties.
 * ``enumeration`` (exact): every package, in numpy chunks, when there are at most
@@ -51,9 +51,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.concepts import solution_concepts
-from optimizer.errors import DealoptError
-from optimizer.fastpath import (
+from optimizer.engine.concepts import solution_concepts
+from optimizer.engine.fastpath import (
     TIE_TOL,
     FastPathNotApplicable,
     allowed_options,
@@ -64,7 +63,7 @@ from optimizer.fastpath import (
     nondominated,
     reservation_vector,
 )
-from optimizer.results import (
+from optimizer.engine.results import (
     FrontierResult,
     SolveStatus,
     Termination,
@@ -72,10 +71,11 @@ from optimizer.results import (
     package_result,
     value_out,
 )
-from optimizer.utility import UtilityTables
+from optimizer.errors import DealoptError
+from optimizer.scenario.utility import UtilityTables
 
 if TYPE_CHECKING:
-    from optimizer.models import Scenario
+    from optimizer.scenario.models import Scenario
 
 #: ``auto`` enumerates when the package space (after fixed/filtered issues) is at most this.
 ENUM_LIMIT = 200_000
@@ -246,7 +246,7 @@ def _make_solver(name: str | None, time_limit: float | None, tight: bool = False
     to 1e-9 (used when half a lattice step is small; tighter tolerances make HiGHS slower)."""
     import pulp
 
-    from optimizer.solvers import make_solver, resolve_name
+    from optimizer.engine.solvers import make_solver, resolve_name
 
     key = resolve_name(name)
     if key == "highs" and tight:
@@ -284,7 +284,7 @@ def _nondominated_found(
 
 def _compile(scenario: Scenario, quanta: list[float | None]) -> Any:
     """The PuLP model with walk-away rows on the utility lattice (or at the reservation)."""
-    from optimizer.model import compile_scenario
+    from optimizer.engine.milp import compile_scenario
 
     m = compile_scenario(scenario, walk_away=False)
     for p, name in enumerate(scenario.party_names):
@@ -496,8 +496,8 @@ def _frontier_parties(scenario: Scenario, parties: list[str] | str | None) -> li
 
 
 def _empty_explanation(scenario: Scenario, solver: str | None) -> str:
-    """Why no package is feasible, in words (a minimal conflicting set, ``optimizer.diagnose``)."""
-    from optimizer.diagnose import explain_infeasible
+    """Why no package is feasible, in words (a minimal conflicting set, ``optimizer.searches.diagnose``)."""
+    from optimizer.searches.diagnose import explain_infeasible
 
     head = "The frontier is empty: no package meets every rule, agreed issue and walk-away point."
     try:
@@ -546,7 +546,7 @@ def frontier(
     dims = [scenario.party_names.index(p) for p in names]
     tables = UtilityTables.build(scenario)
     if solver is not None:
-        from optimizer.solvers import resolve_name
+        from optimizer.engine.solvers import resolve_name
 
         resolve_name(solver)  # an unknown or missing solver is an error whatever the method
 
@@ -575,7 +575,7 @@ def frontier(
             )
     if found is None:
         if solver is None:
-            from optimizer.solvers import resolve_name
+            from optimizer.engine.solvers import resolve_name
 
             resolve_name(None)
         if len(dims) == 2:

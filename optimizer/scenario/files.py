@@ -25,7 +25,7 @@ import yaml
 from pydantic import ValidationError
 
 from optimizer.errors import ScenarioFileError, ScenarioValidationError
-from optimizer.models import Problem, Scenario, _is_name_like, format_number
+from optimizer.scenario.models import Problem, Scenario, _is_name_like, format_number
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 64
@@ -404,7 +404,7 @@ def _all_field_names() -> list[str]:
     """Every key of the scenario format (for 'did you mean' hints)."""
     from pydantic import BaseModel
 
-    import optimizer.models as m
+    import optimizer.scenario.models as m
 
     out: set[str] = set()
     for obj in vars(m).values():
@@ -585,7 +585,7 @@ def _without(data: Any, path: tuple[Any, ...]) -> Any:
 
 def _lenient_party(raw: Any) -> Any:
     """Validate a party, dropping the weights/values/levels that fail (None if nothing is left)."""
-    from optimizer.models import Party
+    from optimizer.scenario.models import Party
 
     cur = raw
     for _ in range(20):
@@ -611,7 +611,7 @@ def _lenient_problems(data: dict[str, Any], field_problems: list[Problem]) -> li
     about names whose own definition already failed."""
     from pydantic import TypeAdapter
 
-    from optimizer.models import Constraint, Issue, Offer
+    from optimizer.scenario.models import Constraint, Issue, Offer
 
     def entries(key: str) -> list[Any]:
         v = data.get(key)
@@ -865,4 +865,4 @@ def _any_of(node: Any) -> Any:
     return node
 
 
-SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
+SCHEMA_PATH = Path(__file__).parent.parent / "scenario.schema.json"

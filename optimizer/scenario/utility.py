@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from optimizer.models import Party, Scenario
+    from optimizer.scenario.models import Party, Scenario
 
 
 def issue_values(scenario: Scenario, party: Party, issue_pos: int, score=None) -> np.ndarray:
@@ -22,7 +22,7 @@ def issue_values(scenario: Scenario, party: Party, issue_pos: int, score=None) -
 
     ``score`` maps an estimate (number or Range) to a number; the default is the point estimate.
     """
-    from optimizer.models import ValueShape, point
+    from optimizer.scenario.models import ValueShape, point
 
     score = score or point
     issue = scenario.issues[issue_pos]
@@ -43,7 +43,7 @@ def issue_values(scenario: Scenario, party: Party, issue_pos: int, score=None) -
 
 def weight_shares(scenario: Scenario, party: Party, score=None) -> np.ndarray:
     """A party's weights divided by their sum, in issue order (0 for unweighted issues)."""
-    from optimizer.models import point
+    from optimizer.scenario.models import point
 
     score = score or point
     w = np.array(

@@ -20,7 +20,7 @@ returns an ``ImproveResult`` with objective ``"meso"``:
    differences, (c) the other sides' total utility. It must differ from each chosen offer in at
    least one issue, so fewer than ``k`` offers come back when the band holds fewer packages.
 
-The MILP is the engine's compiled model (``optimizer.model``); every package is re-checked in numpy
+The MILP is the engine's compiled model (``optimizer.engine.milp``); every package is re-checked in numpy
 (utilities, band, Pareto improvement, every constraint group) before it is returned.
 """
 
@@ -30,14 +30,14 @@ import time
 
 import numpy as np
 
-from optimizer.errors import DealoptError
-from optimizer.models import Scenario
-from optimizer.results import (
+from optimizer.engine.results import (
     ImproveResult,
     SolveStatus,
     Termination,
     package_result,
 )
+from optimizer.errors import DealoptError
+from optimizer.scenario.models import Scenario
 
 #: A party "strictly better" than the reference gains at least this many utility points.
 STRICT = 1e-6
@@ -55,8 +55,8 @@ def _check(
     band: tuple[float, float],
 ) -> np.ndarray:
     """numpy re-check of one offer; returns its utilities or raises DealoptError."""
-    from optimizer.model import violated_groups
-    from optimizer.utility import UtilityTables
+    from optimizer.engine.milp import violated_groups
+    from optimizer.scenario.utility import UtilityTables
 
     u = UtilityTables.build(scenario).evaluate(index[None, :])[0]
     problems = []
@@ -86,9 +86,9 @@ def equivalent_offers(
     """Up to ``k`` Pareto-improving packages within ``tolerance`` of each other for us, most diverse."""
     import pulp
 
-    from optimizer.model import compile_scenario
-    from optimizer.search import improve
-    from optimizer.solvers import resolve_name
+    from optimizer.engine.milp import compile_scenario
+    from optimizer.engine.solvers import resolve_name
+    from optimizer.searches.improve import improve
 
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 26:
         raise DealoptError(f"the number of equivalent offers must be between 1 and 26 (got {k!r})")

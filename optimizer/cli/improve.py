@@ -1,11 +1,11 @@
 """``dealopt improve FILE``: the best Pareto-improving packages on the command line.
 
-(``dealopt frontier`` lives in ``optimizer.cli_frontier``.) Default output is a readable table
+(``dealopt frontier`` lives in ``optimizer.cli.frontier``.) Default output is a readable table
 (issues as rows, packages as columns, changed values marked, utilities and gains below);
 ``--json`` prints the DESIGN.md JSON object (``result.to_json()``). ``--meso K`` and
-``--robust ALPHA`` switch to ``optimizer.meso.equivalent_offers`` / ``optimizer.uncertainty.
+``--robust ALPHA`` switch to ``optimizer.searches.meso.equivalent_offers`` / ``optimizer.searches.uncertainty.
 robust_improve``; scenarios with estimate ranges get win-win probabilities via
-``optimizer.uncertainty.annotate``.
+``optimizer.searches.uncertainty.annotate``.
 PuLP and the searches are imported inside the handlers so the command line starts lean.
 Exit codes: 0 with at least one package, 1 for bad input or no package, 2 for a wrong command line.
 """
@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from optimizer.cli_args import add_solver_args, nonneg_int, positive_int, probability
+from optimizer.cli.args import add_solver_args, nonneg_int, positive_int, probability
 
 OBJECTIVE_NAMES = {
     "maxmin": "largest smallest gain",
@@ -81,25 +81,27 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _improve(args: argparse.Namespace) -> int:
-    from optimizer.io import load_scenario
+    from optimizer.scenario.files import load_scenario
 
     if args.meso is not None and args.robust is not None:
         return _fail("choose either --meso or --robust, not both", 2)
     scenario = load_scenario(args.file)
     if args.meso is not None:
         try:
-            from optimizer.meso import equivalent_offers
+            from optimizer.searches.meso import equivalent_offers
         except ImportError:
-            return _fail("--meso is not available in this installation (optimizer.meso missing)")
+            return _fail(
+                "--meso is not available in this installation (optimizer.searches.meso missing)"
+            )
         result = equivalent_offers(
             scenario, k=args.meso, solver=args.solver, time_limit=args.time_limit
         )
     elif args.robust is not None:
         try:
-            from optimizer.uncertainty import robust_improve
+            from optimizer.searches.uncertainty import robust_improve
         except ImportError:
             return _fail(
-                "--robust is not available in this installation (optimizer.uncertainty missing)"
+                "--robust is not available in this installation (optimizer.searches.uncertainty missing)"
             )
         extra: dict[str, Any] = {}
         if args.samples is not None:
@@ -114,7 +116,7 @@ def _improve(args: argparse.Namespace) -> int:
             **extra,
         )
     else:
-        from optimizer.search import improve
+        from optimizer.searches.improve import improve
 
         result = improve(
             scenario,
@@ -136,7 +138,7 @@ def _improve(args: argparse.Namespace) -> int:
 def _annotate(scenario: Any, result: Any, args: argparse.Namespace) -> None:
     """Win-win probabilities over the estimate ranges, when the scenario has ranges."""
     try:
-        from optimizer import uncertainty
+        from optimizer.searches import uncertainty
     except ImportError:
         return
     if uncertainty.has_ranges(scenario):
@@ -150,7 +152,7 @@ def _annotate(scenario: Any, result: Any, args: argparse.Namespace) -> None:
 
 
 def _num(x: float) -> str:
-    from optimizer.models import format_number
+    from optimizer.scenario.models import format_number
 
     return format_number(round(float(x), 4))
 

@@ -42,17 +42,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.model import FEAS_TOL, acceptable_positions, cost_table
-from optimizer.models import (
+from optimizer.engine.milp import FEAS_TOL, acceptable_positions, cost_table
+from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
     ForbiddenConstraint,
     ImpliesConstraint,
 )
-from optimizer.utility import UtilityTables
+from optimizer.scenario.utility import UtilityTables
 
 if TYPE_CHECKING:
-    from optimizer.models import Scenario
+    from optimizer.scenario.models import Scenario
 
 #: Utilities closer than this are ties (DESIGN.md).
 TIE_TOL = 1e-9
@@ -196,7 +196,7 @@ def constraint_issues(scenario: Scenario, constraint) -> list[str]:
 
 def constraint_mask(scenario: Scenario, c, index: np.ndarray) -> np.ndarray:
     """Which packages (grid positions, (n, n_issues)) satisfy one constraint (the rules of
-    ``optimizer.model``'s rows, in numpy)."""
+    ``optimizer.engine.milp``'s rows, in numpy)."""
     names = scenario.issue_names
 
     def holds(cond: dict) -> np.ndarray:

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.io import load_scenario
+    from optimizer.scenario.files import load_scenario
 
     try:
         scenario = load_scenario(args.file)  # file/validation errors: printed by cli.main (exit 1)
@@ -42,7 +42,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def schema_text() -> str:
     """The JSON Schema of scenario files as written to ``optimizer/scenario.schema.json``."""
-    from optimizer.io import scenario_json_schema
+    from optimizer.scenario.files import scenario_json_schema
 
     return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.models import TIE_TOL, Scenario
-from optimizer.results import Termination
+from optimizer.engine.results import Termination
+from optimizer.scenario.models import TIE_TOL, Scenario
 
 
 class Diagnosis(BaseModel):
@@ -106,7 +106,7 @@ def explain_infeasible(
     scenario: Scenario, *, solver: str | None = None, time_limit: float | None = None
 ) -> Diagnosis:
     """A minimal set of constraints / walk-away points / agreed issues that cannot all hold."""
-    from optimizer.model import compile_scenario
+    from optimizer.engine.milp import compile_scenario
 
     m = compile_scenario(scenario)
     m.set_objective(None)
@@ -158,8 +158,8 @@ def explain_no_improvement(
     reference_utilities: np.ndarray | None = None,
 ) -> Diagnosis:
     """Why no package is Pareto-improving: the reference is on the frontier, or what blocks it."""
-    from optimizer.model import compile_scenario
-    from optimizer.search import reference_utilities as base_of
+    from optimizer.engine.milp import compile_scenario
+    from optimizer.searches.improve import reference_utilities as base_of
 
     ref = base_of(scenario) if reference_utilities is None else np.asarray(reference_utilities)
     m = compile_scenario(scenario)

@@ -45,8 +45,8 @@ from xml.parsers import expat
 import numpy as np
 
 from optimizer.errors import ScenarioFileError, ScenarioValidationError
-from optimizer.io import read_bytes
-from optimizer.models import Scenario
+from optimizer.scenario.files import read_bytes
+from optimizer.scenario.models import Scenario
 
 #: GENIUS treats an issue whose largest evaluation is below this as worth 0 everywhere.
 EVAL_FLOOR = 1e-5
@@ -641,7 +641,7 @@ def import_genius(
         "issues": issues,
         "metadata": {"genius": genius_meta},
     }
-    from optimizer.io import scenario_from_data
+    from optimizer.scenario.files import scenario_from_data
 
     try:
         return scenario_from_data(data, source=str(domain_path))

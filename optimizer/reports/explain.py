@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.models import Scenario, format_number
+from optimizer.scenario.models import Scenario, format_number
 
 #: Utility changes at most this large (in utility points) count as no change.
 EPS = 1e-6
@@ -165,7 +165,7 @@ def _other_label(scenario: Scenario, party: str) -> tuple[str, str]:
 
 def explain_trade(scenario: Scenario, package: Any, reference: Any = None) -> TradeExplanation:
     """Explain a package against a reference (default: the deal on the table), from our side."""
-    from optimizer.utility import UtilityTables
+    from optimizer.scenario.utility import UtilityTables
 
     pkg = _as_package(package)
     index = scenario.encode(pkg)

@@ -147,7 +147,7 @@ def is_uncertain(value: float | Range | None) -> bool:
 def _scalar_before(v: Any) -> Any:
     """Option names are strings; a number in an option list is kept as its text.
 
-    Numbers read from a file carry the text the user wrote (``source``, see ``optimizer.io``), so
+    Numbers read from a file carry the text the user wrote (``source``, see ``optimizer.scenario.files``), so
     ``2.50`` stays ``"2.50"``; numbers built in code become ``str(n)`` (``2000``, ``0.6``)."""
     if isinstance(v, bool):
         return v  # rejected later with a clear type message
@@ -935,7 +935,7 @@ class Scenario(_Model):
 
     def utility(self, party: str, package: dict[str, Any]) -> float:
         """A party's utility of one package (on the scenario's utility scale)."""
-        from optimizer.utility import UtilityTables
+        from optimizer.scenario.utility import UtilityTables
 
         tables = UtilityTables.build(self)
         return float(tables.evaluate(self.encode(package)[None, :])[0, tables.party_index(party)])
@@ -945,7 +945,7 @@ class Scenario(_Model):
 
         ``packages`` is a list of package dicts or an integer array of grid positions
         (n_packages, n_issues)."""
-        from optimizer.utility import UtilityTables
+        from optimizer.scenario.utility import UtilityTables
 
         if not isinstance(packages, np.ndarray):
             packages = np.array([self.encode(p) for p in packages], dtype=np.int64).reshape(
@@ -1156,7 +1156,7 @@ class Scenario(_Model):
             return probs
 
         # Warnings need a consistent scenario (utilities can be computed).
-        from optimizer.utility import UtilityTables
+        from optimizer.scenario.utility import UtilityTables
 
         tables = UtilityTables.build(self)
         ref = self.reference()
@@ -1260,19 +1260,19 @@ class Scenario(_Model):
     @classmethod
     def load(cls, path: str | Any) -> Scenario:
         """Read a scenario from a YAML or JSON file (raises ScenarioFileError / ScenarioValidationError)."""
-        from optimizer.io import load_scenario
+        from optimizer.scenario.files import load_scenario
 
         return load_scenario(path)
 
     def save(self, path: str | Any, *, overwrite: bool = False) -> None:
         """Write the scenario as YAML or JSON (by extension); refuses to replace a file unless asked."""
-        from optimizer.io import save_scenario
+        from optimizer.scenario.files import save_scenario
 
         save_scenario(self, path, overwrite=overwrite)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data as in a scenario file (defaults left out, constraint types kept)."""
-        from optimizer.io import scenario_to_data
+        from optimizer.scenario.files import scenario_to_data
 
         return scenario_to_data(self)
 
@@ -1281,13 +1281,13 @@ class Scenario(_Model):
 
         Attribute edits are not checked when made; this runs every rule again and raises
         ScenarioValidationError listing each problem."""
-        from optimizer.io import scenario_from_data
+        from optimizer.scenario.files import scenario_from_data
 
         return scenario_from_data(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         """Validate plain data (as read from a file) into a scenario."""
-        from optimizer.io import scenario_from_data
+        from optimizer.scenario.files import scenario_from_data
 
         return scenario_from_data(data)

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from optimizer.cli_args import add_solver_args, positive_int
+from optimizer.cli.args import add_solver_args, positive_int
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -56,9 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _questions(args: argparse.Namespace) -> int:
-    from optimizer.io import load_scenario
-    from optimizer.questions import questions
-    from optimizer.sampling import uncertain_parameters
+    from optimizer.scenario.files import load_scenario
+    from optimizer.searches.questions import questions
+    from optimizer.searches.sampling import uncertain_parameters
 
     scenario = load_scenario(args.file)
     uncertain = uncertain_parameters(scenario)
@@ -113,8 +113,8 @@ def _pct(x: float) -> str:
 
 def _sensitivity(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.io import load_scenario
-    from optimizer.questions import sensitivity
+    from optimizer.scenario.files import load_scenario
+    from optimizer.searches.questions import sensitivity
 
     scenario = load_scenario(args.file)
     parties = None

@@ -7,7 +7,7 @@ fpdf2). ``write_proposal`` writes one of them to a file and never replaces a fil
 
 Which package: ``package`` is a 1-based rank in ``improve``'s best Pareto-improving packages
 (default 1), a package dict or a ``PackageResult``; ``meso=K`` proposes ``K`` equivalent offers
-(``optimizer.meso``) to choose from instead. When no package improves on the deal on the table,
+(``optimizer.searches.meso``) to choose from instead. When no package improves on the deal on the table,
 the proposal is to settle on the deal on the table.
 
 * **counterpart**: where we stand (in the article's words), what we have agreed, the proposed
@@ -18,7 +18,7 @@ the proposal is to settle on the deal on the table.
 * **internal**: for our team only. Where we stand with what is left to gain, the proposed package
   with every side's utility change per issue, the walk-away points and aspirations (ranges as
   low / likely / high), per-issue preparation (weights, best options, limits), the trade logic,
-  risks and the questions to ask (``optimizer.questions`` / ``optimizer.uncertainty`` when
+  risks and the questions to ask (``optimizer.searches.questions`` / ``optimizer.searches.uncertainty`` when
   present, plus the issues where we are stuck and the other side's pressures).
 
 PDF text uses a Unicode TrueType font when one is installed (DejaVu Sans, from Debian's
@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.errors import DealoptError
-from optimizer.explain import (
+from optimizer.reports.explain import (
     EPS,
     TradeExplanation,
     english_list,
@@ -47,7 +47,7 @@ from optimizer.explain import (
     sentence_case,
     verb,
 )
-from optimizer.models import (
+from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
     Range,
@@ -417,10 +417,10 @@ def _choose(
     time_limit: float | None,
     tolerance: float,
 ) -> _Choice:
-    from optimizer.search import improve
+    from optimizer.searches.improve import improve
 
     if meso is not None:
-        from optimizer.meso import equivalent_offers
+        from optimizer.searches.meso import equivalent_offers
 
         res = equivalent_offers(
             scenario, meso, tolerance=tolerance, solver=solver, time_limit=time_limit
@@ -492,7 +492,7 @@ def proposal_document(
     date: _dt.date | str | None = None,
 ) -> ProposalDocument:
     """The proposal (counterpart) or brief (internal) for a package or for equivalent offers."""
-    from optimizer.summary import progress_summary
+    from optimizer.reports.summary import progress_summary
 
     if audience not in AUDIENCES:
         raise DealoptError(f"unknown audience {audience!r}; use counterpart or internal")
@@ -528,7 +528,7 @@ def _shown(scenario: Scenario, issue: str, value: Any) -> str:
 
 
 def _option_names(n: int) -> list[str]:
-    from optimizer.meso import LETTERS
+    from optimizer.searches.meso import LETTERS
 
     return [f"Option {LETTERS[i]}" for i in range(n)]
 
@@ -772,7 +772,7 @@ def _questions(
 ) -> list[str]:
     out: list[str] = []
     fn = None
-    for module in ("optimizer.uncertainty", "optimizer.questions"):
+    for module in ("optimizer.searches.uncertainty", "optimizer.searches.questions"):
         try:
             import importlib
 
@@ -818,7 +818,7 @@ def _risks(
     summary: Any,
     explanations: list[TradeExplanation],
 ) -> list[str]:
-    from optimizer.model import cost_table
+    from optimizer.engine.milp import cost_table
 
     us = scenario.us_name
     names = scenario.party_names
@@ -906,7 +906,7 @@ def _internal(
     solver: str | None,
     time_limit: float | None,
 ) -> ProposalDocument:
-    from optimizer.utility import UtilityTables
+    from optimizer.scenario.utility import UtilityTables
 
     us = scenario.us_name
     names = scenario.party_names
@@ -1009,7 +1009,7 @@ def _internal(
         rows.append(row)
     s.table(header, rows)
     if scenario.constraints:
-        from optimizer.model import constraint_text
+        from optimizer.engine.milp import constraint_text
 
         s.paragraph("Hard rules:")
         s.bullets([sentence_case(constraint_text(scenario, c)) for c in scenario.constraints])

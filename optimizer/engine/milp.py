@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.models import (
+from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
     ForbiddenConstraint,
@@ -60,12 +60,12 @@ from optimizer.models import (
     Scenario,
     format_number,
 )
-from optimizer.utility import UtilityTables
+from optimizer.scenario.utility import UtilityTables
 
 if TYPE_CHECKING:
     import pulp
 
-    from optimizer.solvers import SolveOutcome
+    from optimizer.engine.solvers import SolveOutcome
 
 #: Numeric issues with at most this many values get one binary per value.
 GRID_LIMIT = 64
@@ -794,8 +794,8 @@ class CompiledModel:
         """Solve once; counts solves and time (``self.last`` keeps the outcome).
 
         ``presolve=False`` switches the solver's presolve off; ``confirm_infeasible`` re-checks an
-        "infeasible" without presolve (see ``optimizer.solvers.solve``)."""
-        from optimizer.solvers import solve
+        "infeasible" without presolve (see ``optimizer.engine.solvers.solve``)."""
+        from optimizer.engine.solvers import solve
 
         if self.prob.objective is None:
             self.prob.setObjective(self._pulp.LpAffineExpression())

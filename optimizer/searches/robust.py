@@ -1,8 +1,8 @@
 """Robust packages: our best gain subject to a win-win probability, by sample-average approximation.
 
 ``robust_improve(scenario, alpha, samples=200, seed=0)`` draws ``N = samples`` joint samples of the
-estimate ranges (``optimizer.sampling``) and solves, on the compiled scenario
-(``optimizer.model.compile_scenario``: its choice variables, hard constraints and agreed issues)::
+estimate ranges (``optimizer.searches.sampling``) and solves, on the compiled scenario
+(``optimizer.engine.milp.compile_scenario``: its choice variables, hard constraints and agreed issues)::
 
     maximise    (1/N) sum_s U_us^s(x)                      our sample-average utility
     subject to  for every sample s and party p:
@@ -38,17 +38,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.errors import DealoptError
-from optimizer.models import TIE_TOL, format_number, is_uncertain
-from optimizer.results import (
+from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
     SolveStatus,
     Termination,
     value_out,
 )
-from optimizer.results import package_result as shared_package_result
-from optimizer.sampling import (
+from optimizer.engine.results import package_result as shared_package_result
+from optimizer.errors import DealoptError
+from optimizer.scenario.models import TIE_TOL, format_number, is_uncertain
+from optimizer.searches.sampling import (
     SampleSet,
     annotate,
     has_ranges,
@@ -58,8 +58,8 @@ from optimizer.sampling import (
 )
 
 if TYPE_CHECKING:
-    from optimizer.model import CompiledModel
-    from optimizer.models import Scenario
+    from optimizer.engine.milp import CompiledModel
+    from optimizer.scenario.models import Scenario
 
 #: Minimum total gain (utility points) that stands for "at least one party strictly better".
 EPS = 1e-4
@@ -102,7 +102,7 @@ class _SAA:
     ) -> None:
         import pulp
 
-        from optimizer.model import compile_scenario, scenario_groups
+        from optimizer.engine.milp import compile_scenario, scenario_groups
 
         self.scenario = scenario
         self.samples = samples
@@ -204,7 +204,7 @@ def _lexi(
 
 def _walk_away_groups(scenario: Scenario) -> list[str]:
     """Row groups of the robust search: all but the walk-away points given as ranges."""
-    from optimizer.model import scenario_groups
+    from optimizer.engine.milp import scenario_groups
 
     uncertain = {
         p.name
@@ -220,8 +220,8 @@ def _walk_away_groups(scenario: Scenario) -> list[str]:
 
 def _feasible_packages(scenario: Scenario, samples: int) -> np.ndarray | None:
     """Every feasible package (grid positions) when few enough to score on all samples, else None."""
-    from optimizer.model import acceptable_positions, feasible_mask
-    from optimizer.models import AcceptableConstraint
+    from optimizer.engine.milp import acceptable_positions, feasible_mask
+    from optimizer.scenario.models import AcceptableConstraint
 
     allowed = [np.arange(i.size) for i in scenario.issues]
     for k, issue in enumerate(scenario.issues):

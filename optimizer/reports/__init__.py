@@ -1,0 +1,1 @@
+"""Reports: trade explanations, the progress summary, the negotiation log and proposal documents."""
