@@ -15,7 +15,6 @@ from typing import Any
 
 from optimizer.errors import (
     DealoptError,
-    InfeasibleError,
     PackageError,
     ScenarioFileError,
     ScenarioValidationError,
@@ -70,7 +69,6 @@ __all__ = [
     "DealoptError",
     "ForbiddenConstraint",
     "ImpliesConstraint",
-    "InfeasibleError",
     "Issue",
     "Offer",
     "PackageError",

@@ -30,5 +30,9 @@ class SolverError(DealoptError):
     """The solver failed or is not available."""
 
 
-class InfeasibleError(DealoptError):
-    """No package satisfies the constraints and walk-away points."""
+class ModelError(DealoptError):
+    """The compiled model disagrees with the numpy evaluator: an internal error, never ignored."""
+
+
+class FastPathNotApplicable(DealoptError):
+    """The exact numpy fast path cannot handle this scenario (the caller falls back to the MILP)."""

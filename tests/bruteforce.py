@@ -6,7 +6,7 @@
   (agreed issues at their value), ``walk_away_ok`` (every party with a reservation value at or
   above it, 1e-9 tolerance) and ``feasible`` (all three).
 * ``nondominated(util, tol=1e-9)``: mask of the non-dominated rows of a utility matrix, with the
-  DESIGN.md tie rule (differences below 1e-9 are ties: worse for one and tied for the others is
+  docs/design.md tie rule (differences below 1e-9 are ties: worse for one and tied for the others is
   dominated); ``frontier_vectors(util)`` the distinct non-dominated vectors, sorted.
 * ``pareto_improving(util, ref, tol=1e-9)``: rows at least as good for all and better for one.
 * ``reference_utilities(scenario)``: the base of ``improve`` (the reference deal's utilities, or

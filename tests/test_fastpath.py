@@ -11,13 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.engine.fastpath import (
-    FastPathNotApplicable,
     fast_frontier,
     fast_path_reason,
     nondominated,
 )
 from optimizer.engine.milp import feasible_mask
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, FastPathNotApplicable
 from optimizer.scenario.models import Scenario
 from optimizer.searches.frontier import frontier
 

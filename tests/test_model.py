@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import Scenario
-from optimizer.engine.milp import ModelError, compile_scenario, feasible_mask, scenario_groups
+from optimizer.engine.milp import compile_scenario, feasible_mask, scenario_groups
 from optimizer.engine.results import Termination
 from optimizer.engine.solvers import available_solvers, make_solver, resolve_name, termination_of
-from optimizer.errors import SolverError
+from optimizer.errors import ModelError, SolverError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """``dealopt frontier FILE [--parties A,B] [--json] [--solver highs|cbc] [--time-limit S]``.
 
 Prints the Pareto frontier as a table (one row per package, the solution concepts marked) or, with
-``--json``, the DESIGN.md JSON object. Imports stay lean: PuLP is loaded only when the MILP runs.
+``--json``, the docs/design.md JSON object. Imports stay lean: PuLP is loaded only when the MILP runs.
 """
 
 from __future__ import annotations

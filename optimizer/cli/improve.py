@@ -2,7 +2,7 @@
 
 (``dealopt frontier`` lives in ``optimizer.cli.frontier``.) Default output is a readable table
 (issues as rows, packages as columns, changed values marked, utilities and gains below);
-``--json`` prints the DESIGN.md JSON object (``result.to_json()``). ``--meso K`` and
+``--json`` prints the docs/design.md JSON object (``result.to_json()``). ``--meso K`` and
 ``--robust ALPHA`` switch to ``optimizer.searches.meso.equivalent_offers`` / ``optimizer.searches.uncertainty.
 robust_improve``; scenarios with estimate ranges get win-win probabilities via
 ``optimizer.searches.uncertainty.annotate``.
@@ -87,22 +87,14 @@ def _improve(args: argparse.Namespace) -> int:
         return _fail("choose either --meso or --robust, not both", 2)
     scenario = load_scenario(args.file)
     if args.meso is not None:
-        try:
-            from optimizer.searches.meso import equivalent_offers
-        except ImportError:
-            return _fail(
-                "--meso is not available in this installation (optimizer.searches.meso missing)"
-            )
+        from optimizer.searches.meso import equivalent_offers
+
         result = equivalent_offers(
             scenario, k=args.meso, solver=args.solver, time_limit=args.time_limit
         )
     elif args.robust is not None:
-        try:
-            from optimizer.searches.uncertainty import robust_improve
-        except ImportError:
-            return _fail(
-                "--robust is not available in this installation (optimizer.searches.uncertainty missing)"
-            )
+        from optimizer.searches.uncertainty import robust_improve
+
         extra: dict[str, Any] = {}
         if args.samples is not None:
             extra = {"samples": args.samples, "check_samples": args.samples}
@@ -137,10 +129,8 @@ def _improve(args: argparse.Namespace) -> int:
 
 def _annotate(scenario: Any, result: Any, args: argparse.Namespace) -> None:
     """Win-win probabilities over the estimate ranges, when the scenario has ranges."""
-    try:
-        from optimizer.searches import uncertainty
-    except ImportError:
-        return
+    from optimizer.searches import uncertainty
+
     if uncertainty.has_ranges(scenario):
         samples = 10000 if args.samples is None else args.samples
         uncertainty.annotate(scenario, result, samples=samples, seed=args.seed)

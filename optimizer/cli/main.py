@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidationError
+from optimizer.errors import DealoptError, ModelError, ScenarioFileError, ScenarioValidationError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ScenarioFileError as e:
         print(str(e), file=sys.stderr)
+        return 1
+    except ModelError as e:
+        print(f"internal error: {e} (please report it with the scenario file)", file=sys.stderr)
         return 1
     except DealoptError as e:
         print(f"error: {e}", file=sys.stderr)

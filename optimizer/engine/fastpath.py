@@ -1,6 +1,6 @@
 """Numpy frontier machinery: the exact non-dominated filter, constraint masks, the separable fast path.
 
-Dominance follows DESIGN.md's tie rule: utilities closer than ``TIE_TOL`` (1e-9) are ties, so ``y``
+Dominance follows docs/design.md's tie rule: utilities closer than ``TIE_TOL`` (1e-9) are ties, so ``y``
 dominates ``x`` when ``y_p >= x_p - tol`` for every party and ``y_p > x_p + tol`` for at least one,
 and two vectors within ``tol`` in every coordinate are the same point (one package is kept).
 
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optimizer.engine.milp import FEAS_TOL, acceptable_positions, cost_table
+from optimizer.errors import FastPathNotApplicable
 from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
@@ -54,7 +55,7 @@ from optimizer.scenario.utility import UtilityTables
 if TYPE_CHECKING:
     from optimizer.scenario.models import Scenario
 
-#: Utilities closer than this are ties (DESIGN.md).
+#: Utilities closer than this are ties (docs/design.md).
 TIE_TOL = 1e-9
 
 #: The fast path gives up (and the caller falls back) when a partial frontier exceeds this size.
@@ -66,10 +67,6 @@ MAX_ND_POINTS = 60_000
 #: Largest number of merge states (joint options of the merged issues still linked to unmerged
 #: ones) the fast path accepts in a group of issues linked by constraints or synergies.
 BLOCK_LIMIT = 20_000
-
-
-class FastPathNotApplicable(Exception):
-    """The scenario has synergies or cross-issue constraints (or the merge grew too large)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ API
 * **Rows, in named groups** (the unit of ``diagnose``'s deletion filter): one group per scenario
   constraint (acceptable sets/ranges, forbidden combinations, implies, budgets), one per party's
   walk-away point (``utility >= reservation value``) and one per agreed issue (fixed to its value).
-  Budget and walk-away rows carry the numpy rule's tolerance (``FEAS_TOL``, DESIGN.md's ties), so a
+  Budget and walk-away rows carry the numpy rule's tolerance (``FEAS_TOL``, docs/design.md's ties), so a
   package on the limit up to float noise (-1e-11) is feasible for the solver too: CBC's
   preprocessing drops it otherwise, and a tie-break then returns a worse package as "optimal".
   ``groups`` restricts which of them are added; ``model.group_info`` describes each in words.
@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimizer.errors import ModelError
 from optimizer.scenario.models import (
     AcceptableConstraint,
     BudgetConstraint,
@@ -77,10 +78,6 @@ VERIFY_TOL = 1e-6
 FEAS_TOL = 1e-9
 
 _KINK_TOL = 1e-10
-
-
-class ModelError(RuntimeError):
-    """The compiled model disagrees with the numpy evaluator: an internal error, never ignored."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Result models: what the searches return (plain objects that serialise to the CLI's JSON).
 
-The JSON of ``improve`` and ``frontier`` is a public contract (DESIGN.md):
+The JSON of ``improve`` and ``frontier`` is a public contract (docs/design.md):
 ``{"parties": [...], "exact": bool, "packages": [{"package": {...}, "utilities": {...}, ...}]}``
 with issue and option names exactly as in the scenario and integral numbers printed as integers.
 Extra keys are welcome; those may not change.
@@ -100,7 +100,7 @@ class _SearchResult(_Result):
     ``packages``, ``status`` and ``reference``)."""
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The DESIGN.md JSON (plus extra keys): names as written, integers as integers."""
+        """The docs/design.md JSON (plus extra keys): names as written, integers as integers."""
         d = self.model_dump(mode="json", exclude_none=True)
         d["packages"] = [p.to_json_dict() for p in self.packages]
         d["status"] = self.status.termination.value

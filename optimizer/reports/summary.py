@@ -136,10 +136,8 @@ def _diagnosed_issues(scenario: Scenario, solver: str | None) -> tuple[list[str]
     First the infeasibility explanation (no package meets every rule); when the rules can hold,
     the set of constraints that blocks every improvement (none when the deal on the table is
     simply on the frontier)."""
-    try:
-        from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
-    except ImportError:
-        return [], None
+    from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
+
     d = explain_infeasible(scenario, solver=solver)
     if d.feasible:
         d = explain_no_improvement(scenario, solver=solver)

@@ -16,7 +16,7 @@ division by the largest score is a no-op), integer evaluators become ``piecewise
 whose points lie on the integer grid, ``utility_scale`` is 1, and a profile whose weights do not
 sum to 1 gets a per-party ``utility_scale`` equal to their sum (GENIUS does not normalise them).
 
-What real ANAC files contain, and how it is read (see DESIGN.md):
+What real ANAC files contain, and how it is read (see docs/design.md):
 
 * issues are matched to weights and profile entries by ``index``; a weight whose index names no
   issue (the root objective's own weight, issues numbered from 2) is ignored;

@@ -57,7 +57,7 @@ from pydantic_core import PydanticCustomError
 Status = Literal["open", "provisional", "agreed"]
 STATUSES: tuple[str, ...] = ("open", "provisional", "agreed")
 
-#: Tolerance under which two utilities are a tie (DESIGN.md: differences below 1e-9 are ties).
+#: Tolerance under which two utilities are a tie (docs/design.md: differences below 1e-9 are ties).
 TIE_TOL = 1e-9
 
 Scalar = str | float

@@ -2,7 +2,7 @@
 
 ``frontier(scenario, *, parties=None, solver=None, time_limit=None, method="auto")`` returns a
 ``FrontierResult``. A package is *feasible* when it meets every constraint, keeps every agreed issue
-at its value and clears every party's walk-away point (``utility >= reservation - 1e-9``; DESIGN.md
+at its value and clears every party's walk-away point (``utility >= reservation - 1e-9``; docs/design.md
 allows leaving packages below a walk-away point out). ``parties`` restricts the frontier to those
 parties' utilities; the others must still clear their walk-away points. Utilities closer than 1e-9
 are ties: a package worse for one party and tied for the others is dominated; one package is
@@ -54,7 +54,6 @@ import numpy as np
 from optimizer.engine.concepts import solution_concepts
 from optimizer.engine.fastpath import (
     TIE_TOL,
-    FastPathNotApplicable,
     allowed_options,
     change_costs,
     constraint_issues,
@@ -71,7 +70,7 @@ from optimizer.engine.results import (
     package_result,
     value_out,
 )
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, FastPathNotApplicable
 from optimizer.scenario.utility import UtilityTables
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 A package is *Pareto-improving* when every party is at least as well off as under the reference
 (the deal on the table; with no deal, each party's reservation value, or 0 when it has none) and
-at least one party is strictly better off (by more than 1e-9, DESIGN.md's tie rule). It must also
+at least one party is strictly better off (by more than 1e-9, docs/design.md's tie rule). It must also
 satisfy every constraint, keep every agreed issue and clear every walk-away point.
 
 How the search is exact
@@ -261,7 +261,7 @@ class _Searcher:
     @staticmethod
     def _holds(stage: _Stage, value: float, index: np.ndarray, u: np.ndarray) -> bool:
         v = stage.value(index, u)
-        tol = max(TIE_TOL, 1e-12 * abs(value))  # DESIGN.md ties: 1e-9 (float noise beyond)
+        tol = max(TIE_TOL, 1e-12 * abs(value))  # docs/design.md ties: 1e-9 (float noise beyond)
         return v >= value - tol if stage.maximize else v <= value + tol
 
     # -- stages -----------------------------------------------------------------------------------
@@ -529,7 +529,8 @@ def _clean(x: float) -> float:
 
 def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
     """Every package returned is feasible (numpy) and Pareto-improving; otherwise a loud error."""
-    from optimizer.engine.milp import ModelError, violated_groups
+    from optimizer.engine.milp import violated_groups
+    from optimizer.errors import ModelError
 
     seen: set[tuple[int, ...]] = set()
     for idx, u in found:
