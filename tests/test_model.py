@@ -315,3 +315,34 @@ def test_integrality_tolerance_is_not_a_utility_mismatch(
     assert r.exact and r.status.termination.value == "optimal"
     for p in r.packages:
         assert abs(s.utility("P2", p.package) - p.utilities["P2"]) < 1e-9
+
+
+def test_every_constraint_on_one_issue_limits_its_reachable_values() -> None:
+    """reachable_masks applies any constraint on a single issue (the lowered form), not only
+    ``acceptable``: a one-issue ``forbidden`` and a one-issue budget cut values too."""
+    s = Scenario.model_validate(
+        {
+            "name": "one-issue rules",
+            "parties": [
+                {"name": "A", "preferences": {"weights": {"x": 1, "y": 1}}},
+                {"name": "B", "preferences": {"weights": {"x": 1, "y": 1}}},
+            ],
+            "issues": [
+                {"name": "x", "options": ["a", "b", "c"], "status": "agreed", "value": "b"},
+                {"name": "y", "min": 0, "max": 4},
+            ],
+            "constraints": [
+                {"type": "forbidden", "combination": {"y": 0}},
+                {"type": "budget", "costs": {"y": {"per_unit": 10}}, "limit": 30},
+                {"type": "acceptable", "issue": "y", "max": 2.5},
+            ],
+        }
+    )
+    x, y = s.reachable_masks()
+    assert x.tolist() == [False, True, False]
+    assert y.tolist() == [False, True, True, False, False]
+    x, y = s.reachable_masks(agreed=False)
+    assert x.tolist() == [True, True, True]
+    # the same rules, package by package, through the lowered form the MILP rows use
+    packages = np.array([[1, v] for v in range(5)])
+    assert feasible_mask(s, packages).tolist() == [False, True, True, False, False]

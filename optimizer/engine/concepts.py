@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Utilities closer than this are ties (docs/design.md).
-TIE_TOL = 1e-9
+from optimizer.scenario.models import TIE_TOL
 
 CONCEPTS: tuple[str, ...] = ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky")
 

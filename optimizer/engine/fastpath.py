@@ -42,21 +42,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.engine.milp import FEAS_TOL, acceptable_positions, cost_table
 from optimizer.errors import FastPathNotApplicable
-from optimizer.scenario.models import (
-    AcceptableConstraint,
-    BudgetConstraint,
-    ForbiddenConstraint,
-    ImpliesConstraint,
-)
+from optimizer.scenario.models import TIE_TOL
 from optimizer.scenario.utility import UtilityTables
 
 if TYPE_CHECKING:
     from optimizer.scenario.models import Scenario
-
-#: Utilities closer than this are ties (docs/design.md).
-TIE_TOL = 1e-9
 
 #: The fast path gives up (and the caller falls back) when a partial frontier exceeds this size.
 MAX_POINTS = 400_000
@@ -178,63 +169,16 @@ def _dedupe(U: np.ndarray, cost: np.ndarray, idx: np.ndarray, tol: float) -> np.
 # --------------------------------------------------------------------------------------------
 
 
-def constraint_issues(scenario: Scenario, constraint) -> list[str]:
-    """The issues a constraint involves."""
-    if isinstance(constraint, AcceptableConstraint):
-        return [constraint.issue]
-    if isinstance(constraint, ForbiddenConstraint):
-        return list(constraint.combination)
-    if isinstance(constraint, ImpliesConstraint):
-        return list(dict.fromkeys([*constraint.when, *constraint.then]))
-    if isinstance(constraint, BudgetConstraint):
-        return list(constraint.costs)
-    raise TypeError(f"unknown constraint type {type(constraint).__name__}")
-
-
 def constraint_mask(scenario: Scenario, c, index: np.ndarray) -> np.ndarray:
-    """Which packages (grid positions, (n, n_issues)) satisfy one constraint (the rules of
-    ``optimizer.engine.milp``'s rows, in numpy)."""
-    names = scenario.issue_names
-
-    def holds(cond: dict) -> np.ndarray:
-        ok = np.ones(len(index), dtype=bool)
-        for issue, value in cond.items():
-            ok &= np.isin(index[:, names.index(issue)], scenario.condition_indices(issue, value))
-        return ok
-
-    if isinstance(c, AcceptableConstraint):
-        return np.isin(index[:, names.index(c.issue)], acceptable_positions(scenario, c))
-    if isinstance(c, ForbiddenConstraint):
-        return ~holds(c.combination)
-    if isinstance(c, ImpliesConstraint):
-        return ~holds(c.when) | holds(c.then)
-    if isinstance(c, BudgetConstraint):
-        total = np.zeros(len(index))
-        for issue in c.costs:
-            total += cost_table(scenario, issue, c.costs[issue])[index[:, names.index(issue)]]
-        return total <= c.limit + FEAS_TOL * max(1.0, abs(c.limit))
-    raise TypeError(f"unknown constraint type {type(c).__name__}")
+    """Which packages (grid positions, (n, n_issues)) satisfy one constraint (its lowered form,
+    the same one the MILP rows are built from)."""
+    return c.lower(scenario).holds(index, scenario.issue_names)
 
 
 def allowed_options(scenario: Scenario) -> list[np.ndarray]:
     """Per issue, the grid positions left once agreed issues are fixed and single-issue
     constraints applied (cross-issue constraints are left to the caller)."""
-    names = scenario.issue_names
-    allowed = []
-    for issue in scenario.issues:
-        if issue.status == "agreed":
-            allowed.append(np.array([issue.index_of(issue.value)], dtype=np.int64))
-        else:
-            allowed.append(np.arange(issue.size, dtype=np.int64))
-    for c in scenario.constraints:
-        involved = constraint_issues(scenario, c)
-        if len(involved) != 1:
-            continue
-        k = names.index(involved[0])
-        probe = np.zeros((len(allowed[k]), len(names)), dtype=np.int64)
-        probe[:, k] = allowed[k]
-        allowed[k] = allowed[k][constraint_mask(scenario, c, probe)]
-    return allowed
+    return [np.flatnonzero(m) for m in scenario.reachable_masks()]
 
 
 def reservation_vector(scenario: Scenario) -> np.ndarray:
@@ -289,7 +233,7 @@ def issue_blocks(scenario: Scenario) -> list[list[int]]:
             x = parent[x]
         return x
 
-    links: list[list[str]] = [constraint_issues(scenario, c) for c in scenario.constraints]
+    links: list[list[str]] = [c.issue_names for c in scenario.constraints]
     links += [list(s.when) for p in scenario.parties for s in p.preferences.synergies]
     for group in links:
         ks = [names.index(g) for g in group]
@@ -307,7 +251,7 @@ def _links(scenario: Scenario, block: list[int]) -> list[tuple[set[int], Any]]:
     inside = set(block)
     out: list[tuple[set[int], Any]] = []
     for c in scenario.constraints:
-        ks = {names.index(i) for i in constraint_issues(scenario, c)}
+        ks = {names.index(i) for i in c.issue_names}
         if len(ks) > 1 and ks <= inside:
             out.append((ks, c))
     return out

@@ -19,7 +19,7 @@ API
 * **Rows, in named groups** (the unit of ``diagnose``'s deletion filter): one group per scenario
   constraint (acceptable sets/ranges, forbidden combinations, implies, budgets), one per party's
   walk-away point (``utility >= reservation value``) and one per agreed issue (fixed to its value).
-  Budget and walk-away rows carry the numpy rule's tolerance (``FEAS_TOL``, docs/design.md's ties), so a
+  Budget and walk-away rows carry the numpy rule's tolerance (``TIE_TOL``, docs/design.md's ties), so a
   package on the limit up to float noise (-1e-11) is feasible for the solver too: CBC's
   preprocessing drops it otherwise, and a tie-break then returns a worse package as "optimal".
   ``groups`` restricts which of them are added; ``model.group_info`` describes each in words.
@@ -52,16 +52,11 @@ import numpy as np
 
 from optimizer.errors import ModelError
 from optimizer.scenario.models import (
-    AcceptableConstraint,
-    BudgetConstraint,
-    ForbiddenConstraint,
-    ImpliesConstraint,
-    Interval,
-    LinearCost,
+    TIE_TOL,
     Scenario,
-    format_number,
 )
 from optimizer.scenario.utility import UtilityTables
+from optimizer.scenario.wording import agreed_text, constraint_text, walk_away_text
 
 if TYPE_CHECKING:
     import pulp
@@ -73,9 +68,6 @@ GRID_LIMIT = 64
 
 #: Model utilities must equal the numpy evaluator's within this (absolute, per 1 utility point).
 VERIFY_TOL = 1e-6
-
-#: Feasibility tolerance of the numpy checks (budgets and walk-away points).
-FEAS_TOL = 1e-9
 
 _KINK_TOL = 1e-10
 
@@ -97,97 +89,6 @@ class GroupInfo:
     index: int | None = None  # constraint position in scenario.constraints
 
 
-def _possessive(scenario: Scenario, party: str | None) -> str:
-    if party is None:
-        return "the"
-    if party == scenario.us_name:
-        return "our"
-    return f"{party}'s"
-
-
-def _with_owner(scenario: Scenario, party: str | None, name: str) -> str:
-    low = name.lower()
-    if party is None or low.startswith(("our ", "my ", "the ", f"{party.lower()}")):
-        return name
-    return f"{_possessive(scenario, party)} {name}"
-
-
-def _num(issue, x: float) -> str:
-    text = format_number(float(x))
-    return f"{text} {issue.unit}".strip()
-
-
-def _cond_text(scenario: Scenario, issue_name: str, cond: Any) -> str:
-    issue = scenario.issue(issue_name)
-    if isinstance(cond, Interval):
-        if cond.min is not None and cond.max is not None:
-            return f"{issue_name} between {_num(issue, cond.min)} and {_num(issue, cond.max)}"
-        if cond.min is not None:
-            return f"{issue_name} of at least {_num(issue, cond.min)}"
-        return f"{issue_name} of at most {_num(issue, cond.max)}"  # type: ignore[arg-type]
-    items = cond if isinstance(cond, list) else [cond]
-    shown = [issue.display(v) for v in items]
-    if len(shown) == 1:
-        return f"{issue_name} {shown[0]}"
-    return f"{issue_name} {', '.join(shown[:-1])} or {shown[-1]}"
-
-
-def _join_and(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
-
-
-def constraint_text(scenario: Scenario, c: Any) -> str:
-    """A constraint in words, naming its party, issues, numbers and units."""
-    if isinstance(c, AcceptableConstraint):
-        issue = scenario.issue(c.issue)
-        if c.options is not None:
-            base = f"acceptable {c.issue} options ({', '.join(c.options)})"
-            if c.name:
-                base = f"{c.name} ({', '.join(c.options)} only)"
-            return _with_owner(scenario, c.party, base)
-        if c.min is not None and c.max is not None:
-            what = f"acceptable {c.issue} range of {_num(issue, c.min)} to {_num(issue, c.max)}"
-        elif c.min is not None:
-            what = f"minimum {c.issue} of {_num(issue, c.min)}"
-        else:
-            what = f"maximum {c.issue} of {_num(issue, c.max)}"  # type: ignore[arg-type]
-        return _with_owner(scenario, c.party, what)
-    if isinstance(c, BudgetConstraint):
-        name = c.name or "budget"
-        return _with_owner(
-            scenario, c.party, f"{name} of {format_number(c.limit)} {c.unit}".strip()
-        )
-    if isinstance(c, ForbiddenConstraint):
-        combo = " with ".join(_cond_text(scenario, k, v) for k, v in c.combination.items())
-        owner = _possessive(scenario, c.party)
-        if c.name:
-            return f'{owner} rule "{c.name}" (no {combo})'
-        return f"{owner} rule against {combo}"
-    if isinstance(c, ImpliesConstraint):
-        when = _join_and([_cond_text(scenario, k, v) for k, v in c.when.items()])
-        then = _join_and([_cond_text(scenario, k, v) for k, v in c.then.items()])
-        owner = _possessive(scenario, c.party)
-        if c.name:
-            return f'{owner} rule "{c.name}" ({when} requires {then})'
-        return f"{owner} rule that {when} requires {then}"
-    return str(c)  # pragma: no cover - every constraint type is handled above
-
-
-def constraint_issues(c: Any) -> list[str]:
-    """The issues a constraint mentions."""
-    if isinstance(c, AcceptableConstraint):
-        return [c.issue]
-    if isinstance(c, BudgetConstraint):
-        return list(c.costs)
-    if isinstance(c, ForbiddenConstraint):
-        return list(c.combination)
-    if isinstance(c, ImpliesConstraint):
-        return list(dict.fromkeys([*c.when, *c.then]))
-    return []
-
-
 def scenario_groups(scenario: Scenario) -> list[GroupInfo]:
     """Every group of rows a scenario can produce, in a stable order."""
     out: list[GroupInfo] = []
@@ -201,20 +102,17 @@ def scenario_groups(scenario: Scenario) -> list[GroupInfo]:
             label = f"constraint {n + 1}"
         parties = [c.party] if c.party else []
         out.append(
-            GroupInfo(
-                label, "constraint", constraint_text(scenario, c), constraint_issues(c), parties, n
-            )
+            GroupInfo(label, "constraint", constraint_text(scenario, c), c.issue_names, parties, n)
         )
     for p in scenario.parties:
         r = scenario.reservation(p.name)
         if r is None:
             continue
-        owner = "our" if p.name == scenario.us_name else f"{p.name}'s"
-        text = f"{owner} walk-away point (utility {format_number(round(r, 6))})"
+        text = walk_away_text(scenario, p.name, r)
         out.append(GroupInfo(f'walk-away "{p.name}"', "walk_away", text, [], [p.name]))
     for issue in scenario.issues:
         if issue.status == "agreed":
-            text = f"the agreed {issue.name} of {issue.display(issue.value)}"
+            text = agreed_text(issue)
             out.append(GroupInfo(f'agreed "{issue.name}"', "agreed", text, [issue.name], []))
     return out
 
@@ -222,29 +120,6 @@ def scenario_groups(scenario: Scenario) -> list[GroupInfo]:
 # --------------------------------------------------------------------------------------------
 # numpy feasibility (the same rules as the rows)
 # --------------------------------------------------------------------------------------------
-
-
-def _mask_in(scenario: Scenario, issue: str, cond: Any) -> np.ndarray:
-    size = scenario.issue(issue).size
-    m = np.zeros(size, dtype=bool)
-    m[scenario.condition_indices(issue, cond)] = True
-    return m
-
-
-def acceptable_positions(scenario: Scenario, c: AcceptableConstraint) -> np.ndarray:
-    """Grid positions an acceptable constraint allows."""
-    issue = scenario.issue(c.issue)
-    if issue.is_numeric:
-        return scenario.condition_indices(c.issue, Interval(min=c.min, max=c.max))
-    return scenario.condition_indices(c.issue, list(c.options or []))
-
-
-def cost_table(scenario: Scenario, issue_name: str, spec: Any) -> np.ndarray:
-    """A budget's cost of every grid position of one issue."""
-    issue = scenario.issue(issue_name)
-    if isinstance(spec, LinearCost):
-        return spec.base + spec.per_unit * issue.grid()
-    return np.array([float(spec.get(o, 0.0)) for o in issue.options], dtype=float)
 
 
 class FeasibilityChecker:
@@ -257,35 +132,16 @@ class FeasibilityChecker:
         names = scenario.issue_names
         self.checks: list[tuple[str, str, Any]] = []
 
-        def cond(k: str, v: Any) -> tuple[int, np.ndarray]:
-            return names.index(k), _mask_in(scenario, k, v)
-
         for g in scenario_groups(scenario):
             if wanted is not None and g.label not in wanted:
                 continue
             if g.kind == "constraint":
                 c = scenario.constraints[g.index]  # type: ignore[index]
-                if isinstance(c, AcceptableConstraint):
-                    allowed = np.zeros(scenario.issue(c.issue).size, dtype=bool)
-                    allowed[acceptable_positions(scenario, c)] = True
-                    self.checks.append((g.label, "acceptable", (names.index(c.issue), allowed)))
-                elif isinstance(c, ForbiddenConstraint):
-                    parts = [cond(k, v) for k, v in c.combination.items()]
-                    self.checks.append((g.label, "forbidden", parts))
-                elif isinstance(c, ImpliesConstraint):
-                    when = [cond(k, v) for k, v in c.when.items()]
-                    then = [cond(k, v) for k, v in c.then.items()]
-                    self.checks.append((g.label, "implies", (when, then)))
-                else:
-                    costs = [
-                        (names.index(k), cost_table(scenario, k, sp)) for k, sp in c.costs.items()
-                    ]
-                    limit = c.limit + FEAS_TOL * max(1.0, abs(c.limit))
-                    self.checks.append((g.label, "budget", (costs, limit)))
+                self.checks.append((g.label, "constraint", c.lower(scenario)))
             elif g.kind == "walk_away":
                 p = scenario.party_names.index(g.parties[0])
                 r = scenario.reservation(g.parties[0])
-                self.checks.append((g.label, "walk_away", (p, r - FEAS_TOL)))  # type: ignore[operator]
+                self.checks.append((g.label, "walk_away", (p, r - TIE_TOL)))  # type: ignore[operator]
             else:
                 issue = scenario.issue(g.issues[0])
                 k = issue.index_of(issue.value)
@@ -307,27 +163,8 @@ class FeasibilityChecker:
         for label, kind, data in self.checks:
             if wanted is not None and label not in wanted:
                 continue
-            if kind == "acceptable":
-                col, allowed = data
-                ok = allowed[index[:, col]]
-            elif kind == "forbidden":
-                ok = np.ones(n, dtype=bool)
-                for col, m in data:
-                    ok &= m[index[:, col]]
-                ok = ~ok
-            elif kind == "implies":
-                when = np.ones(n, dtype=bool)
-                for col, m in data[0]:
-                    when &= m[index[:, col]]
-                then = np.ones(n, dtype=bool)
-                for col, m in data[1]:
-                    then &= m[index[:, col]]
-                ok = ~when | then
-            elif kind == "budget":
-                total = np.zeros(n)
-                for col, table in data[0]:
-                    total += table[index[:, col]]
-                ok = total <= data[1]
+            if kind == "constraint":
+                ok = data.holds(index, self.scenario.issue_names)
             elif kind == "walk_away":
                 if utilities is None:
                     if self._tables is None:
@@ -498,16 +335,11 @@ class CompiledModel:
             m[positions] = True
             masks.append(m)
 
-        for c in s.constraints:
-            if isinstance(c, AcceptableConstraint) and c.issue == issue_name:
-                add(acceptable_positions(s, c))
-            elif isinstance(c, ForbiddenConstraint):
-                if issue_name in c.combination:
-                    add(s.condition_indices(issue_name, c.combination[issue_name]))
-            elif isinstance(c, ImpliesConstraint):
-                for part in (c.when, c.then):
-                    if issue_name in part:
-                        add(s.condition_indices(issue_name, part[issue_name]))
+        for low in s.lowered():
+            for clause in low.clauses:
+                for k, positions in clause:
+                    if k == issue_name:
+                        add(positions)
         for syn in self.tables.synergies:
             if s.issue_names[syn.i] == issue_name:
                 add(syn.a)
@@ -597,34 +429,22 @@ class CompiledModel:
         s = self.scenario
         for label, g in self.group_info.items():
             if g.kind == "constraint":
-                c = s.constraints[g.index]  # type: ignore[index]
-                if isinstance(c, AcceptableConstraint):
-                    self.add_row(self.member(c.issue, acceptable_positions(s, c)) == 1, label)
-                elif isinstance(c, ForbiddenConstraint):
-                    expr = self._pulp.lpSum(
-                        [
-                            self.member(k, s.condition_indices(k, v))
-                            for k, v in c.combination.items()
-                        ]
-                    )
-                    self.add_row(expr <= len(c.combination) - 1, label)
-                elif isinstance(c, ImpliesConstraint):
-                    when = self._pulp.lpSum(
-                        [self.member(k, s.condition_indices(k, v)) for k, v in c.when.items()]
-                    )
-                    for k, v in c.then.items():
-                        then = self.member(k, s.condition_indices(k, v))
-                        self.add_row(then - when >= 1 - len(c.when), label)
-                else:
+                low = s.constraints[g.index].lower(s)  # type: ignore[index]
+                for clause in low.clauses:
+                    if any(len(positions) == 0 for _, positions in clause):
+                        continue  # a part that can never hold: the clause never fires
+                    expr = self._pulp.lpSum([self.member(k, pos) for k, pos in clause])
+                    self.add_row(expr <= len(clause) - 1, label)
+                if low.limit is not None:
                     cost = self._pulp.LpAffineExpression()
-                    for k, spec in c.costs.items():
-                        cost += self._cost_expr(k, cost_table(s, k, spec))
-                    # the numpy rule's tolerance (FeasibilityChecker): a package on the limit
-                    # up to float noise stays feasible for every solver
-                    self.add_row(cost <= c.limit + FEAS_TOL * max(1.0, abs(c.limit)), label)
+                    for k, table in low.costs:
+                        cost += self._cost_expr(k, table)
+                    # the limit carries the numpy rule's tolerance: a package on the limit up
+                    # to float noise stays feasible for every solver
+                    self.add_row(cost <= low.limit, label)
             elif g.kind == "walk_away":
                 party = g.parties[0]
-                reservation = self.reservation[party] - FEAS_TOL  # type: ignore[operator]
+                reservation = self.reservation[party] - TIE_TOL  # type: ignore[operator]
                 self.add_row(self.utility[party] >= reservation, label)
             else:
                 issue = s.issue(g.issues[0])
@@ -903,13 +723,11 @@ class CompiledModel:
             return bool(utilities[p] >= self.reservation[g.parties[0]] - 1e-6)  # type: ignore[operator]
         if g.kind == "constraint":
             c = self.scenario.constraints[g.index]  # type: ignore[index]
-            if isinstance(c, BudgetConstraint):
+            low = c.lower(self.scenario)
+            if low.limit is not None and not low.clauses:
                 names = self.scenario.issue_names
-                total = sum(
-                    float(cost_table(self.scenario, k, spec)[index[names.index(k)]])
-                    for k, spec in c.costs.items()
-                )
-                return total <= c.limit + 1e-6 * max(1.0, abs(c.limit))
+                total = sum(float(table[index[names.index(k)]]) for k, table in low.costs)
+                return total <= low.limit + 1e-6 * max(1.0, abs(low.limit))
         return False
 
     def package(self, index: Sequence[int] | np.ndarray) -> dict[str, str | float]:

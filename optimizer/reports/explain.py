@@ -33,6 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.scenario.models import Scenario, format_number
+from optimizer.scenario.wording import english_list
 
 #: Utility changes at most this large (in utility points) count as no change.
 EPS = 1e-6
@@ -43,16 +44,6 @@ Direction = Literal["gets", "gives", "same"]
 # --------------------------------------------------------------------------------------------
 # English helpers (shared by the summary, the log and the proposal documents)
 # --------------------------------------------------------------------------------------------
-
-
-def english_list(items: list[str], conjunction: str = "and") -> str:
-    """'A', 'A and B', 'A, B and C' (no Oxford comma, as in the article)."""
-    items = [str(i) for i in items]
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def sentence_case(text: str) -> str:

@@ -818,8 +818,6 @@ def _risks(
     summary: Any,
     explanations: list[TradeExplanation],
 ) -> list[str]:
-    from optimizer.engine.milp import cost_table
-
     us = scenario.us_name
     names = scenario.party_names
     out: list[str] = []
@@ -852,8 +850,8 @@ def _risks(
         for c in scenario.constraints:
             if isinstance(c, BudgetConstraint) and c.limit > 0:
                 total = sum(
-                    float(cost_table(scenario, k, spec)[index[scenario.issue_names.index(k)]])
-                    for k, spec in c.costs.items()
+                    float(c.cost_table(scenario, k)[index[scenario.issue_names.index(k)]])
+                    for k in c.costs
                 )
                 if total >= BUDGET_ALERT * c.limit:
                     name = c.name or "a budget"
@@ -1009,7 +1007,7 @@ def _internal(
         rows.append(row)
     s.table(header, rows)
     if scenario.constraints:
-        from optimizer.engine.milp import constraint_text
+        from optimizer.scenario.wording import constraint_text
 
         s.paragraph("Hard rules:")
         s.bullets([sentence_case(constraint_text(scenario, c)) for c in scenario.constraints])

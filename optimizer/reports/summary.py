@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.reports.explain import EPS, english_list, sentence_case, verb
-from optimizer.scenario.models import AcceptableConstraint, Scenario, format_number
+from optimizer.scenario.models import Scenario, format_number
 
 #: How many of the best win-win packages must agree on an issue's value for "good shape".
 TOP_PACKAGES = 3
@@ -83,22 +83,10 @@ class ProgressSummary(BaseModel):
 
 
 def acceptable_mask(scenario: Scenario, k: int) -> np.ndarray:
-    """Values of issue ``k`` allowed by every single-issue ``acceptable`` constraint."""
-    issue = scenario.issues[k]
-    mask = np.ones(issue.size, dtype=bool)
-    for c in scenario.constraints:
-        if not isinstance(c, AcceptableConstraint) or c.issue != issue.name:
-            continue
-        if issue.options is not None:
-            if c.options is not None:
-                mask &= np.array([o in c.options for o in issue.options])
-        else:
-            g = issue.grid()
-            if c.min is not None:
-                mask &= g >= c.min - 1e-9
-            if c.max is not None:
-                mask &= g <= c.max + 1e-9
-    return mask if mask.any() else np.ones(issue.size, dtype=bool)
+    """Values of issue ``k`` allowed by every constraint on that issue alone (all values when
+    those constraints leave none, so the summary still has something to compare)."""
+    mask = scenario.reachable_masks(agreed=False)[k]
+    return mask if mask.any() else np.ones(scenario.issues[k].size, dtype=bool)
 
 
 def compatible(tabs: list[np.ndarray], mask: np.ndarray) -> bool:

@@ -616,6 +616,45 @@ ConditionValue = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Lowered:
+    """A constraint in the one form every consumer reads (MILP rows, numpy checks, fast path).
+
+    ``clauses``: each clause is a tuple of ``(issue name, grid positions)`` parts and forbids the
+    package in which every part holds at once (each issue at one of its positions). ``costs``
+    (with ``limit``): per-issue cost tables over the grid whose sum may not exceed ``limit``
+    (``limit`` already includes the tie tolerance). A kind of constraint is defined by its model
+    class here and its ``lower``; the MILP (``engine.milp``), the numpy feasibility check and the
+    fast path only ever read this form.
+    """
+
+    clauses: tuple[tuple[tuple[str, np.ndarray], ...], ...] = ()
+    costs: tuple[tuple[str, np.ndarray], ...] = ()
+    limit: float | None = None
+
+    def holds(self, index: np.ndarray, issue_names: list[str]) -> np.ndarray:
+        """Which packages (grid positions, shape ``(n, n_issues)``) satisfy the constraint."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1, len(issue_names))
+        ok = np.ones(len(index), dtype=bool)
+        for clause in self.clauses:
+            fires = np.ones(len(index), dtype=bool)
+            for issue, positions in clause:
+                fires &= np.isin(index[:, issue_names.index(issue)], positions)
+            ok &= ~fires
+        if self.limit is not None:
+            total = np.zeros(len(index))
+            for issue, table in self.costs:
+                total += table[index[:, issue_names.index(issue)]]
+            ok &= total <= self.limit
+        return ok
+
+
+def _complement(size: int, positions: np.ndarray) -> np.ndarray:
+    keep = np.ones(size, dtype=bool)
+    keep[positions] = False
+    return np.flatnonzero(keep)
+
+
 class _ConstraintBase(_Model):
     name: Annotated[
         str | None, Field(description="A short name used in explanations (optional).")
@@ -666,6 +705,22 @@ class AcceptableConstraint(_ConstraintBase):
             )
         return self
 
+    @property
+    def issue_names(self) -> list[str]:
+        """The issues this constraint mentions."""
+        return [self.issue]
+
+    def positions(self, scenario: Scenario) -> np.ndarray:
+        """The grid positions of the issue this constraint accepts."""
+        if scenario.issue(self.issue).is_numeric:
+            return scenario.condition_indices(self.issue, Interval(min=self.min, max=self.max))
+        return scenario.condition_indices(self.issue, list(self.options or []))
+
+    def lower(self, scenario: Scenario) -> Lowered:
+        """Any position outside the accepted ones is forbidden."""
+        rest = _complement(scenario.issue(self.issue).size, self.positions(scenario))
+        return Lowered(clauses=(((self.issue, rest),),))
+
 
 class ForbiddenConstraint(_ConstraintBase):
     """A combination that cannot go together (all conditions true at once is not allowed)."""
@@ -681,6 +736,16 @@ class ForbiddenConstraint(_ConstraintBase):
     def _names(cls, v: Any) -> Any:
         return _name_keys(v)
 
+    @property
+    def issue_names(self) -> list[str]:
+        """The issues this constraint mentions."""
+        return list(self.combination)
+
+    def lower(self, scenario: Scenario) -> Lowered:
+        """One clause: the whole combination."""
+        parts = tuple((k, scenario.condition_indices(k, v)) for k, v in self.combination.items())
+        return Lowered(clauses=(parts,))
+
 
 class ImpliesConstraint(_ConstraintBase):
     """If every ``when`` condition holds then every ``then`` condition must hold."""
@@ -693,6 +758,20 @@ class ImpliesConstraint(_ConstraintBase):
     @classmethod
     def _names(cls, v: Any) -> Any:
         return _name_keys(v)
+
+    @property
+    def issue_names(self) -> list[str]:
+        """The issues this constraint mentions."""
+        return list(dict.fromkeys([*self.when, *self.then]))
+
+    def lower(self, scenario: Scenario) -> Lowered:
+        """``when => then`` is, per ``then`` condition, "not (when and not that condition)"."""
+        when = tuple((k, scenario.condition_indices(k, v)) for k, v in self.when.items())
+        clauses = []
+        for k, v in self.then.items():
+            rest = _complement(scenario.issue(k).size, scenario.condition_indices(k, v))
+            clauses.append((*when, (k, rest)))
+        return Lowered(clauses=tuple(clauses))
 
 
 class LinearCost(_Model):
@@ -735,6 +814,24 @@ class BudgetConstraint(_ConstraintBase):
         if isinstance(v, dict):
             return {k: _name_keys(c) for k, c in v.items()}
         return v
+
+    @property
+    def issue_names(self) -> list[str]:
+        """The issues this constraint mentions."""
+        return list(self.costs)
+
+    def cost_table(self, scenario: Scenario, issue_name: str) -> np.ndarray:
+        """The cost of every grid position of one issue."""
+        issue = scenario.issue(issue_name)
+        spec = self.costs[issue_name]
+        if isinstance(spec, LinearCost):
+            return spec.base + spec.per_unit * issue.grid()
+        return np.array([float(spec.get(o, 0.0)) for o in issue.options], dtype=float)
+
+    def lower(self, scenario: Scenario) -> Lowered:
+        """The costs summed over issues, within the limit up to the tie tolerance."""
+        costs = tuple((k, self.cost_table(scenario, k)) for k in self.costs)
+        return Lowered(costs=costs, limit=self.limit + TIE_TOL * max(1.0, abs(self.limit)))
 
 
 Constraint = Annotated[
@@ -804,9 +901,9 @@ def _condition_indices(issue: Issue, cond: Any) -> tuple[np.ndarray | None, str 
         g = issue.grid()
         mask = np.ones(len(g), dtype=bool)
         if cond.min is not None:
-            mask &= g >= cond.min - 1e-9
+            mask &= g >= cond.min - TIE_TOL
         if cond.max is not None:
-            mask &= g <= cond.max + 1e-9
+            mask &= g <= cond.max + TIE_TOL
         return np.flatnonzero(mask), None
     items = cond if isinstance(cond, list) else [cond]
     idx = []
@@ -1217,38 +1314,31 @@ class Scenario(_Model):
                 )
         return probs
 
-    def reachable_masks(self) -> list[np.ndarray]:
-        """Per issue, which grid positions a deal can still use: an agreed issue keeps its value,
-        and every acceptable-range constraint applies (other constraints are not looked at)."""
+    def lowered(self) -> list[Lowered]:
+        """Every constraint in its lowered form (``Lowered``), in the scenario's order."""
+        return [c.lower(self) for c in self.constraints]
+
+    def reachable_masks(self, agreed: bool = True) -> list[np.ndarray]:
+        """Per issue, which grid positions a deal can still use: every constraint on that issue
+        alone applies, and (with ``agreed``) an agreed issue keeps its value. Constraints linking
+        several issues are not looked at."""
+        names = self.issue_names
         masks = []
         for issue in self.issues:
             m = np.ones(issue.size, dtype=bool)
-            if issue.status == "agreed" and issue.value is not None:
+            if agreed and issue.status == "agreed" and issue.value is not None:
                 m[:] = False
                 k = issue.index_of(issue.value)
                 if k is not None:
                     m[k] = True
             masks.append(m)
-        pos = {n: k for k, n in enumerate(self.issue_names)}
         for c in self.constraints:
-            if not isinstance(c, AcceptableConstraint) or c.issue not in pos:
+            if len(set(c.issue_names)) != 1:
                 continue
-            issue = self.issues[pos[c.issue]]
-            ok = np.zeros(issue.size, dtype=bool)
-            if c.options is not None:
-                for o in c.options:
-                    k = issue.index_of(o)
-                    if k is not None:
-                        ok[k] = True
-            else:
-                ok[:] = True
-            if issue.is_numeric:
-                g = issue.grid()
-                if c.min is not None:
-                    ok &= g >= c.min - 1e-9
-                if c.max is not None:
-                    ok &= g <= c.max + 1e-9
-            masks[pos[c.issue]] &= ok
+            k = names.index(c.issue_names[0])
+            probe = np.zeros((self.issues[k].size, len(names)), dtype=np.int64)
+            probe[:, k] = np.arange(self.issues[k].size)
+            masks[k] &= c.lower(self).holds(probe, names)
         return masks
 
     def warnings(self) -> list[Problem]:

@@ -56,7 +56,6 @@ from optimizer.engine.fastpath import (
     TIE_TOL,
     allowed_options,
     change_costs,
-    constraint_issues,
     constraint_mask,
     fast_frontier,
     nondominated,
@@ -189,7 +188,7 @@ def _enumerate(scenario: Scenario, tables: UtilityTables, dims: list[int]) -> _F
     total = math.prod(sizes)
     n_issues = len(scenario.issues)
     costs = change_costs(scenario)
-    cross = [c for c in scenario.constraints if len(constraint_issues(scenario, c)) > 1]
+    cross = [c for c in scenario.constraints if len(c.issue_names) > 1]
     reservation = reservation_vector(scenario)
     best_idx = np.zeros((0, n_issues), dtype=np.int64)
     best_u = np.zeros((0, len(scenario.parties)))

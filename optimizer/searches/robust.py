@@ -220,17 +220,9 @@ def _walk_away_groups(scenario: Scenario) -> list[str]:
 
 def _feasible_packages(scenario: Scenario, samples: int) -> np.ndarray | None:
     """Every feasible package (grid positions) when few enough to score on all samples, else None."""
-    from optimizer.engine.milp import acceptable_positions, feasible_mask
-    from optimizer.scenario.models import AcceptableConstraint
+    from optimizer.engine.milp import feasible_mask
 
-    allowed = [np.arange(i.size) for i in scenario.issues]
-    for k, issue in enumerate(scenario.issues):
-        if issue.status == "agreed":
-            allowed[k] = np.array([issue.index_of(issue.value)])
-    for c in scenario.constraints:
-        if isinstance(c, AcceptableConstraint):
-            k = scenario.issue_names.index(c.issue)
-            allowed[k] = np.intersect1d(allowed[k], acceptable_positions(scenario, c))
+    allowed = [np.flatnonzero(m) for m in scenario.reachable_masks()]
     total = math.prod(len(a) for a in allowed)
     if total == 0:  # the acceptable sets leave an issue without a value: nothing is feasible
         return np.zeros((0, len(scenario.issues)), dtype=np.int64)
