@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from optimizer import Scenario
 from optimizer.errors import PackageError
-from optimizer.reports.explain import explain_trade, sentence_case, verb
-from optimizer.scenario.wording import english_list
+from optimizer.reports.explain import explain_trade, verb
+from optimizer.scenario.wording import english_list, sentence_case
 
 US, THEM = "Buyer Co", "Seller Inc"
 

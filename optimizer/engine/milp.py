@@ -311,6 +311,7 @@ class CompiledModel:
         self.last: SolveOutcome | None = None
         self._n = 0
         self._cache: dict[Any, Any] = {}
+        self._parked: dict[str, list[tuple[str, Any]]] = {}  # groups switched off (use_groups)
         self.issues = self._make_issues(GRID_LIMIT if grid_limit is None else grid_limit)
         self.checker = FeasibilityChecker(scenario, list(self.group_info))
         self.utility: dict[str, pulp.LpAffineExpression] = {
@@ -469,17 +470,6 @@ class CompiledModel:
             return self.issues[self.scenario.issue_names.index(issue)]
         return self.issues[int(issue)]
 
-    def position(self, issue: str | int) -> pulp.LpAffineExpression:
-        """The chosen grid position of an issue, as a linear expression."""
-        iv = self._iv(issue)
-        terms = []
-        for pc in iv.pieces:
-            if pc.start:
-                terms.append((pc.z, float(pc.start)))
-            if pc.t is not None:
-                terms.append((pc.t, 1.0))
-        return self._pulp.LpAffineExpression(terms)
-
     def _range_indicator(self, iv: IssueVars, pc: Piece, lo: int, hi: int) -> Any:
         """Exact 0/1 variable: the issue's offset in piece ``pc`` lies in ``lo..hi``."""
         key = ("range", iv.pos, pc.start, lo, hi)
@@ -557,11 +547,18 @@ class CompiledModel:
         """Remove a row added earlier (no error if it is already gone)."""
         self.prob._constraints.pop(name, None)
 
-    def remove_group(self, label: str) -> None:
-        """Drop every row of a group (and stop checking it in ``verify``)."""
-        for name in self.groups.pop(label, []):
-            self.remove_row(name)
-        self.group_info.pop(label, None)
+    def use_groups(self, groups: set[str]) -> None:
+        """Keep the rows of ``groups`` and park every other group's rows (restored when a later
+        call names them again): the diagnosis's deletion filter switches groups through this."""
+        for label, names in self.groups.items():
+            if label in groups and label in self._parked:
+                for name, row in self._parked.pop(label):
+                    self.prob._constraints[name] = row
+                    self.prob._add_variables(row.keys())
+            elif label not in groups and label not in self._parked:
+                self._parked[label] = [
+                    (n, self.prob._constraints.pop(n)) for n in names if n in self.prob._constraints
+                ]
 
     def fix(self, issue: str | int, k: int) -> str:
         """Fix an issue to grid position ``k`` (replacing an earlier fix)."""

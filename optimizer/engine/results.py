@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.scenario.models import number_out
+from optimizer.scenario.models import value_out
 
 if TYPE_CHECKING:
     import numpy as np
@@ -158,13 +158,6 @@ class FrontierResult(_SearchResult):
         import numpy as np
 
         return np.array([[p.utilities[n] for n in self.parties] for p in self.packages])
-
-
-def value_out(v: Any) -> Any:
-    """An option name as written, or a number as JSON shows it (5, not 5.0)."""
-    if isinstance(v, float | int) and not isinstance(v, bool):
-        return number_out(v)
-    return v
 
 
 def issue_changes(scenario: Scenario, index: Sequence[int] | np.ndarray) -> list[IssueChange]:

@@ -32,8 +32,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.scenario.models import Scenario, format_number
-from optimizer.scenario.wording import english_list
+from optimizer.scenario.models import Scenario, format_number, value_out
+from optimizer.scenario.wording import english_list, sentence_case
 
 #: Utility changes at most this large (in utility points) count as no change.
 EPS = 1e-6
@@ -44,16 +44,6 @@ Direction = Literal["gets", "gives", "same"]
 # --------------------------------------------------------------------------------------------
 # English helpers (shared by the summary, the log and the proposal documents)
 # --------------------------------------------------------------------------------------------
-
-
-def sentence_case(text: str) -> str:
-    """Capitalise the first letter of a sentence, leaving names such as 'eBay' alone."""
-    if not text:
-        return text
-    first = text[0]
-    if first.islower() and not (len(text) > 1 and text[1].isupper()):
-        return first.upper() + text[1:]
-    return text
 
 
 def verb(n: int, singular: str, plural: str) -> str:
@@ -230,8 +220,8 @@ def explain_trade(scenario: Scenario, package: Any, reference: Any = None) -> Tr
     warnings = _warnings(scenario, totals, us, others, new_u[parties.index(us)], ref_values)
     return TradeExplanation(
         us=us,
-        package={k: _plain(v) for k, v in scenario.decode(index).items()},
-        reference={k: _plain(v) if v is not None else None for k, v in ref_values.items()},
+        package={k: value_out(v) for k, v in scenario.decode(index).items()},
+        reference={k: value_out(v) if v is not None else None for k, v in ref_values.items()},
         issues=issues,
         gives=gives,
         gets=gets,
@@ -242,12 +232,6 @@ def explain_trade(scenario: Scenario, package: Any, reference: Any = None) -> Tr
         lines=lines,
         warnings=warnings,
     )
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 def _logroll_text(scenario: Scenario, issues: list[IssueTrade], us: str, others: list[str]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.reports.explain import EPS, english_list, points
-from optimizer.scenario.models import Scenario, Status, format_number
+from optimizer.scenario.models import Scenario, Status, format_number, value_out
 
 
 class Round(BaseModel):
@@ -140,7 +140,7 @@ def utility_path(scenario: Scenario) -> list[Round]:
             index = scenario.encode({k: full[k] for k in scenario.issue_names})
             u = tables.evaluate(index[None, :])[0]
             utilities = {p: float(u[j]) for j, p in enumerate(scenario.party_names)}
-            package = {k: _plain(v) for k, v in scenario.decode(index).items()}
+            package = {k: value_out(v) for k, v in scenario.decode(index).items()}
         changed = []
         if previous is not None:
             for name in scenario.issue_names:
@@ -153,7 +153,7 @@ def utility_path(scenario: Scenario) -> list[Round]:
                 round=n,
                 date=offer.date,
                 by=offer.by,
-                offered={k: _plain(v) for k, v in offer.package.items()},
+                offered={k: value_out(v) for k, v in offer.package.items()},
                 package=package,
                 changed=changed,
                 status_changes=dict(offer.status_changes),
@@ -164,12 +164,6 @@ def utility_path(scenario: Scenario) -> list[Round]:
         current = full
         previous = full
     return rounds
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 def concession_analysis(

@@ -54,6 +54,7 @@ from optimizer.scenario.models import (
     Scenario,
     format_number,
     point,
+    value_out,
 )
 
 Audience = Literal["counterpart", "internal"]
@@ -509,14 +510,8 @@ def proposal_document(
         doc = _counterpart(scenario, choice, summary, explanations, date)
     else:
         doc = _internal(scenario, choice, summary, explanations, date, solver, time_limit)
-    doc.packages = [{k: _plain(v) for k, v in p.items()} for p in choice.packages]
+    doc.packages = [{k: value_out(v) for k, v in p.items()} for p in choice.packages]
     return doc
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 def _others(scenario: Scenario) -> list[str]:

@@ -37,8 +37,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.reports.explain import EPS, english_list, sentence_case, verb
+from optimizer.reports.explain import EPS, verb
 from optimizer.scenario.models import Scenario, format_number
+from optimizer.scenario.wording import english_list, sentence_case
 
 #: How many of the best win-win packages must agree on an issue's value for "good shape".
 TOP_PACKAGES = 3

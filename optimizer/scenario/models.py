@@ -189,8 +189,8 @@ def format_number(x: float) -> str:
     return f"{x:.10g}"
 
 
-def _plain(v: Any) -> Any:
-    """An option name as is; a number as ``number_out`` gives it."""
+def value_out(v: Any) -> Any:
+    """An option name as written, or a number as JSON shows it (5, not 5.0)."""
     return number_out(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
@@ -1005,7 +1005,7 @@ class Scenario(_Model):
         """The deal on the table: every issue's value, or None ("no deal") if any is missing."""
         if any(i.value is None for i in self.issues):
             return None
-        return {i.name: _plain(i.value) for i in self.issues}  # type: ignore[misc]
+        return {i.name: value_out(i.value) for i in self.issues}  # type: ignore[misc]
 
     def encode(self, package: dict[str, Any]) -> np.ndarray:
         """A package (issue -> option/number) as grid positions, one per issue."""
@@ -1028,7 +1028,9 @@ class Scenario(_Model):
 
     def decode(self, index: np.ndarray | list[int]) -> dict[str, str | float]:
         """Grid positions back to a package (issue -> option name / number; 5 not 5.0)."""
-        return {i.name: _plain(i.value_at(int(k))) for i, k in zip(self.issues, index, strict=True)}
+        return {
+            i.name: value_out(i.value_at(int(k))) for i, k in zip(self.issues, index, strict=True)
+        }
 
     def utility(self, party: str, package: dict[str, Any]) -> float:
         """A party's utility of one package (on the scenario's utility scale)."""

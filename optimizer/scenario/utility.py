@@ -147,3 +147,13 @@ class UtilityTables:
     def separable(self) -> bool:
         """True when utilities are sums of per-issue terms (no synergies)."""
         return not self.synergies
+
+
+def reference_utilities(scenario: Scenario, tables: UtilityTables | None = None) -> np.ndarray:
+    """The base each party must not fall below: the deal on the table's utility, else its
+    reservation value, else 0."""
+    ref = scenario.reference()
+    if ref is not None:
+        tables = tables or UtilityTables.build(scenario)
+        return tables.evaluate(scenario.encode(ref)[None, :])[0]
+    return np.array([scenario.reservation(p) or 0.0 for p in scenario.party_names], dtype=float)

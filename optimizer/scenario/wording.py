@@ -30,6 +30,16 @@ def english_list(items: list[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def sentence_case(text: str) -> str:
+    """Capitalise the first letter of a sentence, leaving names such as 'eBay' alone."""
+    if not text:
+        return text
+    first = text[0]
+    if first.islower() and not (len(text) > 1 and text[1].isupper()):
+        return first.upper() + text[1:]
+    return text
+
+
 def _possessive(scenario: Scenario, party: str | None) -> str:
     if party is None:
         return "the"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.engine.results import Termination
 from optimizer.scenario.models import TIE_TOL, Scenario
+from optimizer.scenario.wording import english_list, sentence_case
 
 
 class Diagnosis(BaseModel):
@@ -38,38 +39,6 @@ class Diagnosis(BaseModel):
     parties: list[str] = Field(default=[], description="Parties whose limits are involved.")
     text: str = Field(description="The explanation in plain words.")
     exact: bool = Field(default=True, description="False when a solve hit a limit.")
-
-
-class _Toggle:
-    """A compiled model whose groups of rows can be switched off and on."""
-
-    def __init__(self, model: Any) -> None:
-        self.m = model
-        self.rows = {
-            g: [(n, model.prob._constraints[n]) for n in names] for g, names in model.groups.items()
-        }
-        self.active = set(self.rows)
-
-    def use(self, groups: set[str]) -> None:
-        for g, rows in self.rows.items():
-            if g in groups and g not in self.active:
-                for n, c in rows:
-                    self.m.prob._constraints[n] = c
-                    self.m.prob._add_variables(c.keys())
-            elif g not in groups and g in self.active:
-                for n, _ in rows:
-                    self.m.prob._constraints.pop(n, None)
-        self.active = set(groups)
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-def _and(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _diagnosis(model: Any, labels: list[str], text: str, *, exact: bool) -> Diagnosis:
@@ -110,10 +79,9 @@ def explain_infeasible(
 
     m = compile_scenario(scenario)
     m.set_objective(None)
-    toggle = _Toggle(m)
 
     def blocked(groups: set[str]) -> bool | None:
-        toggle.use(groups)
+        m.use_groups(groups)
         out = m.solve(solver, time_limit, confirm_infeasible=True)
         if out.termination == Termination.infeasible:
             return True
@@ -121,7 +89,7 @@ def explain_infeasible(
             return False
         return None
 
-    first = blocked(set(toggle.rows))
+    first = blocked(set(m.groups))
     if first is False:
         return Diagnosis(
             feasible=True,
@@ -133,18 +101,18 @@ def explain_infeasible(
             text="Could not decide whether the rules can all hold (the solver stopped early).",
             exact=False,
         )
-    labels, exact = _deletion_filter(list(toggle.rows), blocked)
+    labels, exact = _deletion_filter(list(m.groups), blocked)
     texts = [m.group_info[g].text for g in labels]
     if not labels:
         text = "No package is possible even without constraints."
     elif len(labels) == 1:
-        text = f"{_cap(texts[0])} cannot hold: no package satisfies it."
+        text = f"{sentence_case(texts[0])} cannot hold: no package satisfies it."
         if m.group_info[labels[0]].kind == "walk_away":
-            text = f"{_cap(texts[0])} cannot be met by any package."
+            text = f"{sentence_case(texts[0])} cannot be met by any package."
     elif len(labels) == 2:
-        text = f"{_cap(texts[0])} and {texts[1]} cannot both hold."
+        text = f"{sentence_case(texts[0])} and {texts[1]} cannot both hold."
     else:
-        text = f"{_cap(_and(texts))} cannot all hold together."
+        text = f"{sentence_case(english_list(texts))} cannot all hold together."
     if len(labels) > 1:
         text += " Relaxing any one of them makes a deal possible."
     return _diagnosis(m, labels, text, exact=exact)
@@ -159,7 +127,7 @@ def explain_no_improvement(
 ) -> Diagnosis:
     """Why no package is Pareto-improving: the reference is on the frontier, or what blocks it."""
     from optimizer.engine.milp import compile_scenario
-    from optimizer.searches.improve import reference_utilities as base_of
+    from optimizer.scenario.utility import reference_utilities as base_of
 
     ref = base_of(scenario) if reference_utilities is None else np.asarray(reference_utilities)
     m = compile_scenario(scenario)
@@ -169,10 +137,9 @@ def explain_no_improvement(
     for i, g in enumerate(gains):
         m.add_row(g >= -TIE_TOL, name=f"pareto_{i}")  # the 1e-9 tie rule, as in improve
     m.set_objective(pulp.lpSum(gains), True)
-    toggle = _Toggle(m)
 
     def blocked(groups: set[str]) -> bool | None:
-        toggle.use(groups)
+        m.use_groups(groups)
         excluded: list[str] = []
         try:
             for _ in range(20):
@@ -191,7 +158,7 @@ def explain_no_improvement(
             for r in excluded:
                 m.remove_row(r)
 
-    all_groups = list(toggle.rows)
+    all_groups = list(m.groups)
     first = blocked(set(all_groups))
     if first is False:
         return Diagnosis(feasible=True, text="Pareto-improving packages exist.")
@@ -213,7 +180,7 @@ def explain_no_improvement(
     texts = [m.group_info[g].text for g in labels]
     verb = "blocks" if len(labels) == 1 else "block"
     text = (
-        f"No package is Pareto-improving over {base}: {_and(texts)} {verb} every package that "
+        f"No package is Pareto-improving over {base}: {english_list(texts)} {verb} every package that "
         "would be better for someone without being worse for another."
     )
     if labels:

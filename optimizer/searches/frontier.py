@@ -70,7 +70,7 @@ from optimizer.engine.results import (
     value_out,
 )
 from optimizer.errors import DealoptError, FastPathNotApplicable
-from optimizer.scenario.utility import UtilityTables
+from optimizer.scenario.utility import UtilityTables, reference_utilities
 
 if TYPE_CHECKING:
     from optimizer.scenario.models import Scenario
@@ -100,15 +100,6 @@ METHODS = ("auto", "fast", "enumeration", "milp")
 # --------------------------------------------------------------------------------------------
 # Package results
 # --------------------------------------------------------------------------------------------
-
-
-def reference_utilities(scenario: Scenario, tables: UtilityTables | None = None) -> np.ndarray:
-    """Utilities of the deal on the table, or each party's reservation value (0 without one)."""
-    ref = scenario.reference()
-    if ref is not None:
-        tables = tables or UtilityTables.build(scenario)
-        return tables.evaluate(scenario.encode(ref)[None, :])[0]
-    return np.array([scenario.reservation(p) or 0.0 for p in scenario.party_names], dtype=float)
 
 
 def disagreement_point(scenario: Scenario, parties: list[str]) -> np.ndarray:

@@ -61,6 +61,7 @@ from optimizer.engine.results import (
 )
 from optimizer.errors import DealoptError
 from optimizer.scenario.models import TIE_TOL, Scenario
+from optimizer.scenario.utility import reference_utilities
 
 OBJECTIVES = ("maxmin", "welfare", "nash")
 
@@ -75,15 +76,6 @@ NASH_METHOD = (
     "meets the best numpy-evaluated product (relative tolerance 1e-9) or the package found "
     "already carries its own tangents"
 )
-
-
-def reference_utilities(scenario: Scenario) -> np.ndarray:
-    """The base each party must not fall below: the reference deal's utility, else its
-    reservation value, else 0."""
-    ref = scenario.reference()
-    if ref is not None:
-        return scenario.utilities([ref])[0]
-    return np.array([scenario.reservation(p) or 0.0 for p in scenario.party_names], dtype=float)
 
 
 @dataclass

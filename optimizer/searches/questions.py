@@ -488,7 +488,7 @@ def questions(
 def _decode(scenario: Scenario, cands: _Candidates, idx: int) -> dict | None:
     if idx < 0:
         return None
-    from optimizer.engine.results import value_out
+    from optimizer.scenario.models import value_out
 
     return {k: value_out(v) for k, v in scenario.decode(list(cands.rows[idx])).items()}
 
