@@ -157,7 +157,6 @@ def test_process_json_is_clean_and_lean() -> None:
 
 
 def test_ranges_get_win_win_probabilities(capsys) -> None:
-    pytest.importorskip("optimizer.searches.uncertainty")
     code, out, _ = _run(capsys, "improve", SAAS, "--top", "2", "--samples", "500")
     assert code == 0
     row = next(x for x in out.splitlines() if x.startswith("P(win-win)"))
@@ -172,9 +171,6 @@ def test_ranges_get_win_win_probabilities(capsys) -> None:
     [(["--meso", "2"], "meso"), (["--robust", "0.8", "--samples", "50"], "robust")],
 )
 def test_meso_and_robust_modes(capsys, extra: list[str], objective: str) -> None:
-    pytest.importorskip(
-        "optimizer.searches.meso" if objective == "meso" else "optimizer.searches.uncertainty"
-    )
     code, out, _ = _run(capsys, "improve", SAAS, "--json", *extra)
     assert code == 0
     d = json.loads(out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -115,9 +114,6 @@ def test_each_example_has_a_pareto_improving_package(path: Path) -> None:
 def test_solar_bid_lesson_through_improve() -> None:
     """The solar bid: the opening is below the town's walk-away point, and a package exists
     that lifts the town above it while keeping us at least as well off."""
-    pytest.importorskip(
-        "optimizer.searches.improve", reason="the engine (optimizer.searches.improve) is not there"
-    )
     from optimizer import improve
 
     s = load(EXAMPLE_DIR / "solar_bid.yaml")
@@ -128,15 +124,6 @@ def test_solar_bid_lesson_through_improve() -> None:
     u = s.utilities([result.packages[0].package])[0]
     assert u[0] >= ref[0] - 1e-9
     assert u[1] >= s.reservation("Town of Millbrook") - 1e-9
-
-
-def _engine_available() -> bool:
-    try:
-        return importlib.util.find_spec("optimizer.searches.improve") is not None and (
-            importlib.util.find_spec("optimizer.searches.frontier") is not None
-        )
-    except ImportError:
-        return False
 
 
 EXPECTED_OUTPUT = {
@@ -162,10 +149,6 @@ EXPECTED_OUTPUT = {
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_scripts_run(script: Path) -> None:
-    if not _engine_available():
-        pytest.skip(
-            "optimizer.searches.improve / optimizer.searches.frontier are not importable yet"
-        )
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -154,7 +154,6 @@ def test_milp_frontier_equals_brute_force_and_fast_path_highs(s: Scenario) -> No
 @CBC
 @given(two_party(max_issues=3, max_options=3))
 def test_milp_frontier_equals_brute_force_cbc(s: Scenario) -> None:
-    pytest.importorskip("pulp")
     from optimizer.engine.solvers import is_available
 
     if not is_available("cbc"):

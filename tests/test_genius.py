@@ -8,7 +8,6 @@ weight * clip(offset + slope * (x - lowerbound)) or clip(parameter0 + parameter1
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import shutil
@@ -426,20 +425,11 @@ def test_cli_errors_are_messages_not_tracebacks(capsys):
 # --------------------------------------------------------------------------------------------
 
 
-def _frontier_module():
-    try:
-        mod = importlib.import_module("optimizer.searches.frontier")
-    except ImportError:
-        return None
-    return mod if hasattr(mod, "frontier") else None
-
-
-@pytest.mark.skipif(
-    _frontier_module() is None, reason="optimizer.searches.frontier not available yet"
-)
 def test_imported_frontier_and_nash_match_brute_force(supply):
 
-    result = _frontier_module().frontier(supply)
+    from optimizer import frontier
+
+    result = frontier(supply)
     assert result.exact
     # Brute force on GENIUS's own formula: packages that clear both reservation values.
     _, packages = all_packages(supply)

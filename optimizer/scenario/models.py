@@ -1052,14 +1052,6 @@ class Scenario(_Model):
             )
         return UtilityTables.build(self).evaluate(packages)
 
-    def level(self, value: float | Range | PackageRef | None) -> float | None:
-        """A reservation value or aspiration as a utility number (point estimate)."""
-        if value is None:
-            return None
-        if isinstance(value, PackageRef):
-            raise TypeError("a package level needs a party; use party_level()")
-        return point(value)
-
     def reservation(self, party: str) -> float | None:
         """A party's walk-away utility (point estimate), or None when it has none."""
         return self._party_level(party, self.party(party).reservation_value)
