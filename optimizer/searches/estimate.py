@@ -280,7 +280,7 @@ class _Evidence:
 
     location: str
     text: str
-    kind: str  # strict (>= margin), weak (>= 0), equal (|.| <= tol), ratio (two rows >= 0)
+    kind: str  # strict (>= margin), weak (>= 0), equal (|.| <= tol), ratio (2 rows >= 0, 1 strict)
     rows: list[dict[int, float]]
 
 
@@ -325,7 +325,10 @@ def _evidence(
         elif isinstance(st, SwingStatement):
             wa, wb = space.issues[pos[st.swing]].w, space.issues[pos[st.than]].w
             lo, hi = st.times / SWING_FACTOR, st.times * SWING_FACTOR
-            ev.append(_Evidence(loc, text, "ratio", [{wa: 1.0, wb: -lo}, {wb: hi, wa: -1.0}]))
+            # the ratio both ways, and the issue compared with matters at all
+            ev.append(
+                _Evidence(loc, text, "ratio", [{wa: 1.0, wb: -lo}, {wb: hi, wa: -1.0}, {wb: 1.0}])
+            )
     n_offers = 0
     if use_offers:
         table: dict[str, Any] = {}
@@ -485,8 +488,8 @@ def _with_evidence(
         slacks.append(s)
         lb.append(0.0)
         ub.append(_INF)
-        for r in e.rows:
-            if e.kind == "strict":
+        for i, r in enumerate(e.rows):
+            if e.kind == "strict" or (e.kind == "ratio" and i == 2):
                 rows.append(({**r, s: 1.0, eps: -1.0}, 0.0, _INF))
             elif e.kind in ("weak", "ratio"):
                 rows.append(({**r, s: 1.0}, 0.0, _INF))
@@ -551,8 +554,27 @@ def _orientation(
         if k not in worst:
             w = int(key_worst[-1])
             worst[k] = w if w != best[k] else int(key_worst[-2])
-        spread = float(u.max() - u.min())
-        if spread < MARGIN / 2 or float(u[best[k]] - u.max()) < -_TOL:
+    # settled only if no consistent solution (with the least slack) puts another level level with
+    # or above the best (below the worst): one small LP per competitor, warm-started
+    for s, v in zip(slacks, x[slacks], strict=True):
+        lp.set_bounds(s, 0.0, float(v) + 1e-9)
+    lp.set_bounds(eps, MARGIN, MARGIN)
+    for k in todo:
+        it = space.issues[k]
+        b, w = it.cols[best[k]], it.cols[worst[k]]
+        open_ = False
+        for c in it.cols:
+            if c != b:
+                y = lp.solve({c: 1.0, b: -1.0}, maximize=True)
+                if y is None or y[c] - y[b] > -MARGIN / 2:
+                    open_ = True
+                    break
+            if c != w:
+                y = lp.solve({c: 1.0, w: -1.0})
+                if y is None or y[c] - y[w] < MARGIN / 2:
+                    open_ = True
+                    break
+        if open_:
             assumed.append(it.name)
     return best, worst, sorted(set(assumed) - {space.issues[k].name for k in settled})
 
