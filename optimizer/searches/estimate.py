@@ -106,9 +106,13 @@ class Estimate:
     assumed_order: list[str]
     best: dict[str, Any] = field(default_factory=dict)
     worst: dict[str, Any] = field(default_factory=dict)
+    prior: str = "none"
+    """Where the likely point leans when the evidence leaves room: "current" (the party's
+    weights and values before the fit), "offers" (the frequency of its offers) or "none"."""
     # internal: the parameter space and the cloud of extreme solutions (for next_question)
     space: _Space | None = field(default=None, repr=False)
     cloud: np.ndarray | None = field(default=None, repr=False)
+    likely: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def consistent(self) -> bool:
@@ -139,14 +143,15 @@ class Estimate:
             "margin": _r6(self.margin),
             "evidence": dict(self.evidence),
             "assumed_order": list(self.assumed_order),
+            "prior": self.prior,
             "best": {k: _num(v) if not isinstance(v, str) else v for k, v in self.best.items()},
             "worst": {k: _num(v) if not isinstance(v, str) else v for k, v in self.worst.items()},
         }
 
     def utility(self, packages: np.ndarray) -> np.ndarray:
         """The likely utility (0-1 share scale) of packages given as grid positions."""
-        assert self.space is not None and self.cloud is not None
-        return self.space.package_matrix(packages) @ self.cloud.mean(axis=0)[: self.space.n_params]
+        assert self.space is not None and self.likely is not None
+        return self.space.package_matrix(packages) @ self.likely
 
 
 def _r6(x: float) -> float:
@@ -267,6 +272,81 @@ def _space(scenario: Scenario, party: Party) -> _Space:
             mono = f"peak:{int(np.argmin(np.abs(np.array(levels) - float(spec.peak))))}"  # type: ignore[arg-type]
         issues.append(_Issue(issue.name, issue, w, levels, cols, np.asarray(prior, float), mono))
     return _Space(issues, col)
+
+
+def _own_offers(scenario: Scenario, party: str) -> list[dict[str, Any]]:
+    """The party's offers in the log, each completed with the terms on the table before it."""
+    table: dict[str, Any] = {}
+    out = []
+    for offer in scenario.history:
+        table = {**table, **offer.package}
+        if offer.by == party:
+            out.append(dict(table))
+    return out
+
+
+def _prior(scenario: Scenario, party: Party, space: _Space) -> tuple[np.ndarray | None, str]:
+    """A guess of the parameters to pull towards where the evidence leaves room, and its source.
+
+    The party's current weights and values when they say something (not all equal); otherwise the
+    frequency model of its offers (HardHeaded: an issue kept unchanged between consecutive offers
+    gains weight, options offered more often are worth more); otherwise none. The levels of the
+    guess also order each issue's options where the evidence does not."""
+    from optimizer.scenario.utility import weight_shares
+
+    n = len(space.issues)
+    informative = any(np.ptp(it.prior) > 1e-9 for it in space.issues if len(it.prior) > 1)
+    source = "current"
+    if informative:
+        w = weight_shares(scenario, party)
+        levels = [it.prior for it in space.issues]
+    else:
+        offers = _own_offers(scenario, party.name)
+        if not offers:
+            return None, "none"
+        source = "offers"
+        w = np.ones(n) / n
+        levels = [np.ones(len(it.levels)) for it in space.issues]
+        prev = None
+        for pkg in offers:
+            for k, it in enumerate(space.issues):
+                if it.name in pkg:
+                    for c, v in space.coefs(k, pkg[it.name]).items():
+                        levels[k][it.cols.index(c)] += v
+            if prev is not None:
+                same = np.array([pkg.get(it.name) == prev.get(it.name) for it in space.issues])
+                w = w + 0.2 * same
+                w = w / w.sum()
+            prev = pkg
+        for it, lv in zip(space.issues, levels, strict=True):
+            it.prior = lv / lv.max()
+    p0 = np.zeros(space.n_params)
+    spans = np.array([float(np.ptp(lv)) if len(lv) > 1 else 0.0 for lv in levels])
+    ws = np.asarray(w, float) * spans
+    if ws.sum() <= 0:
+        return None, "none"
+    ws = ws / ws.sum()
+    for k, it in enumerate(space.issues):
+        p0[it.w] = ws[k]
+        if spans[k] > 0:
+            p0[it.cols] = ws[k] * (levels[k] - levels[k].min()) / spans[k]
+    return p0, source
+
+
+def _project(
+    lb: list[float],
+    ub: list[float],
+    rows: list[tuple[dict[int, float], float, float]],
+    p0: np.ndarray,
+) -> np.ndarray | None:
+    """The point of the region nearest ``p0`` (L1 distance over the parameters)."""
+    n, m = len(lb), len(p0)
+    lb2, ub2 = list(lb) + [0.0] * (2 * m), list(ub) + [_INF] * (2 * m)
+    rows2 = list(rows)
+    for j in range(m):
+        rows2.append(({j: 1.0, n + j: -1.0, n + m + j: 1.0}, float(p0[j]), float(p0[j])))
+    x = _LP(lb2, ub2, rows2).solve({c: 1.0 for c in range(n, n + 2 * m)})
+    return None if x is None else x[:n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,6 +471,8 @@ class _LP:
         _silence_highs_banner()
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("simplex_strategy", 4)
         n = len(col_lb)
         lp = highspy.HighsLp()
         lp.num_col_ = n
@@ -626,6 +708,9 @@ def estimate(
         ) from None
     space = _space(scenario, p)
     ev, counts = _evidence(scenario, p, space, use_offers=offers)
+    p0, prior_source = _prior(scenario, p, space) if offers or p.statements else (None, "none")
+    if not offers and prior_source == "offers":
+        p0, prior_source = None, "none"
     best, worst, assumed = _orientation(space, ev, p)
     lb, ub, rows = _structure(space, best, worst)
     eps, slacks, lb, ub, rows = _with_evidence(space.n_params, rows, lb, ub, ev)
@@ -681,7 +766,17 @@ def estimate(
                     if y[t] > _TOL:
                         cloud.append(y[: len(lb)] / y[t])
     X = np.array(cloud)
-    center = X.mean(axis=0)
+    # the likely point: the consistent point nearest the prior guess, else the mean of the
+    # weights' extreme solutions (a point of the region, symmetric between issues)
+    center = np.array(cloud[1 : 1 + 2 * len(space.issues)]).mean(axis=0)
+    if p0 is not None:
+        r_lb, r_ub = list(lb), list(ub)
+        r_lb[eps] = r_ub[eps] = MARGIN
+        for s, v in zip(slacks, s_star, strict=True):
+            r_ub[s] = float(v) + 1e-9
+        near = _project(r_lb, r_ub, rows, p0)
+        if near is not None:
+            center = near
     weights: dict[str, Range] = {}
     vals: dict[str, dict[str, Range]] = {}
     shapes: dict[str, list[tuple[float, Range]]] = {}
@@ -722,8 +817,10 @@ def estimate(
         assumed_order=assumed,
         best={it.name: _plain(it.levels[best[k]]) for k, it in enumerate(space.issues)},
         worst={it.name: _plain(it.levels[worst[k]]) for k, it in enumerate(space.issues)},
+        prior=prior_source,
         space=space,
         cloud=X[:, : space.n_params],
+        likely=center[: space.n_params],
     )
 
 
