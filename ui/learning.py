@@ -20,6 +20,9 @@ from optimizer.errors import DealoptError
 from optimizer.scenario.models import Scenario, format_number
 from ui import state
 
+COMPARE = "Set by comparing packages"
+OFFERS = "Learn from their offers"
+
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _fit(key: str, party: str, _scenario: Scenario) -> Any:
@@ -152,7 +155,7 @@ def _compare(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
         c1, c2, c3, c4 = st.columns(4)
         kq = state.wkey("learn", party, n_said)
         c1.button(
-            "A",
+            "Package A",
             key=kq + ":a",
             on_click=_answer,
             args=(data, party, q.answer("first")),
@@ -167,7 +170,7 @@ def _compare(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
             use_container_width=True,
         )
         c3.button(
-            "B",
+            "Package B",
             key=kq + ":b",
             on_click=_answer,
             args=(data, party, q.answer("second")),
@@ -256,19 +259,28 @@ def section(data: dict[str, Any]) -> None:
     note = st.session_state.pop("dealopt_learn_note", None)
     if note:
         st.success(note, icon=":material/check_circle:")
-    party = st.selectbox(
-        "Party", s.party_names, key=state.wkey("learn", "party"), help="Whose preferences to learn"
-    )
     mode = st.radio(
         "How",
-        ["Set by comparing packages", "Learn from their offers"],
+        [COMPARE, OFFERS],
         horizontal=True,
         key=state.wkey("learn", "mode"),
         label_visibility="collapsed",
     )
+    names = s.party_names
+    # comparing: usually our own preferences; offers: the other side's
+    default = names.index(s.us_name)
+    if mode == OFFERS:
+        default = next((k for k, n in enumerate(names) if n != s.us_name), default)
+    party = st.selectbox(
+        "Party",
+        names,
+        index=default,
+        key=state.wkey("learn", "party", mode),
+        help="Whose preferences to learn",
+    )
     key = state.scenario_key(s)
     try:
-        if mode == "Set by comparing packages":
+        if mode == COMPARE:
             _compare(data, s, party, key)
         else:
             _offers(data, s, party, key)
