@@ -342,3 +342,28 @@ def test_apply_estimate_keeps_the_scenario_valid() -> None:
     fitted = apply_estimate(s, estimate(s, "Lumen Analytics"))
     assert fitted.party("Lumen Analytics").preferences.values["salary"].shape == "piecewise"
     assert fitted.party("Priya Natarajan").preferences == s.party("Priya Natarajan").preferences
+
+
+def test_likely_stays_at_the_typed_guess_when_the_evidence_allows_and_moves_when_not() -> None:
+    data = _scenario([{"prefers": {"a": "a2"}, "over": {"a": "a0"}}]).to_dict()
+    them = data["parties"][1]
+    them["preferences"] = {
+        "weights": {"a": 3, "b": 2, "c": 1},
+        "values": {
+            "a": {"a0": 0, "a1": 40, "a2": 100},
+            "b": {"b0": 100, "b1": 50, "b2": 0},
+            "c": {"c0": 0, "c1": 100},
+        },
+    }
+    est = estimate(Scenario.from_dict(data), "Them")
+    assert est.prior == "current"
+    assert {k: r.likely for k, r in est.weights.items()} == pytest.approx(
+        {"a": 0.5, "b": 1 / 3, "c": 1 / 6}, abs=1e-6
+    )
+    assert est.values["a"]["a1"].likely == pytest.approx(0.4, abs=1e-6)
+    # "c's swing beats a's" contradicts the guess: the likely point moves just enough
+    them["statements"].append({"prefers": {"a": "a0", "c": "c1"}, "over": {"a": "a2", "c": "c0"}})
+    est = estimate(Scenario.from_dict(data), "Them")
+    w = {k: r.likely for k, r in est.weights.items()}
+    assert w["c"] >= w["a"] + MARGIN - 1e-6
+    assert est.values["a"]["a1"].likely == pytest.approx(0.4, abs=1e-6)  # the shape is kept

@@ -22,6 +22,8 @@ from ui import state
 
 COMPARE = "Set by comparing packages"
 OFFERS = "Learn from their offers"
+MODE = "dealopt_learn_mode"
+PARTY = "dealopt_learn_party:"
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -259,18 +261,24 @@ def section(data: dict[str, Any]) -> None:
     note = st.session_state.pop("dealopt_learn_note", None)
     if note:
         st.success(note, icon=":material/check_circle:")
+    modes = [COMPARE, OFFERS]
     mode = st.radio(
         "How",
-        [COMPARE, OFFERS],
+        modes,
+        index=modes.index(st.session_state.get(MODE, COMPARE)),
         horizontal=True,
         key=state.wkey("learn", "mode"),
         label_visibility="collapsed",
     )
+    st.session_state[MODE] = mode  # kept when adopting an estimate rebuilds the form
     names = s.party_names
     # comparing: usually our own preferences; offers: the other side's
     default = names.index(s.us_name)
     if mode == OFFERS:
         default = next((k for k, n in enumerate(names) if n != s.us_name), default)
+    chosen = st.session_state.get(PARTY + mode)
+    if chosen in names:
+        default = names.index(chosen)
     party = st.selectbox(
         "Party",
         names,
@@ -278,6 +286,7 @@ def section(data: dict[str, Any]) -> None:
         key=state.wkey("learn", "party", mode),
         help="Whose preferences to learn",
     )
+    st.session_state[PARTY + mode] = party
     key = state.scenario_key(s)
     try:
         if mode == COMPARE:

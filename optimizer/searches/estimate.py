@@ -340,15 +340,31 @@ def _project(
     ub: list[float],
     rows: list[tuple[dict[int, float], float, float]],
     p0: np.ndarray,
+    space: _Space,
 ) -> np.ndarray | None:
-    """The point of the region nearest ``p0`` (L1 distance over the parameters)."""
+    """The point of the region nearest the guess ``p0`` (L1): first the weights, then, with the
+    weights fixed there, each level nearest the guess's value times its issue's new weight (so a
+    guessed shape keeps its shape when the evidence allows)."""
     n, m = len(lb), len(p0)
     lb2, ub2 = list(lb) + [0.0] * (2 * m), list(ub) + [_INF] * (2 * m)
     rows2 = list(rows)
+    first = len(rows2)
     for j in range(m):
         rows2.append(({j: 1.0, n + j: -1.0, n + m + j: 1.0}, float(p0[j]), float(p0[j])))
-    x = _LP(lb2, ub2, rows2).solve({c: 1.0 for c in range(n, n + 2 * m)})
-    return None if x is None else x[:n]
+    lp = _LP(lb2, ub2, rows2)
+    wcols = [it.w for it in space.issues]
+    x = lp.solve({c: 1.0 for j in wcols for c in (n + j, n + m + j)})
+    if x is None:
+        return None
+    for it in space.issues:
+        w0, w1 = float(p0[it.w]), float(x[it.w])
+        lp.set_bounds(it.w, max(0.0, w1 - 1e-9), w1 + 1e-9)
+        for c in it.cols:
+            target = float(p0[c]) / w0 * w1 if w0 > _TOL else float(p0[c])
+            lp.h.changeRowBounds(first + c, target, target)
+    level_cols = [c for it in space.issues for c in it.cols]
+    y = lp.solve({c: 1.0 for j in level_cols for c in (n + j, n + m + j)})
+    return (x if y is None else y)[:n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -779,7 +795,7 @@ def estimate(
         r_lb[eps] = r_ub[eps] = MARGIN
         for s, v in zip(slacks, s_star, strict=True):
             r_ub[s] = float(v) + 1e-9
-        near = _project(r_lb, r_ub, rows, p0)
+        near = _project(r_lb, r_ub, rows, p0, space)
         if near is not None:
             center = near
     weights: dict[str, Range] = {}
