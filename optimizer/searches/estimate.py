@@ -414,11 +414,10 @@ def _evidence(
             d = _diff(space, scenario, st.equal[0], st.equal[1])
             ev.append(_Evidence(loc, text, "equal", [d]))
         elif isinstance(st, OrderStatement):
-            k = pos[st.issue]
-            rows = []
-            for a, b in itertools.pairwise(st.order):
-                rows.append(_diff(space, scenario, {st.issue: a}, {st.issue: b}))
-            del k
+            rows = [
+                _diff(space, scenario, {st.issue: a}, {st.issue: b})
+                for a, b in itertools.pairwise(st.order)
+            ]
             ev.append(_Evidence(loc, text, "strict", rows))
         elif isinstance(st, SwingStatement):
             wa, wb = space.issues[pos[st.swing]].w, space.issues[pos[st.than]].w
