@@ -258,3 +258,29 @@ def test_upload_a_scenario_file(page, server) -> None:
     _nav(page, "Win-win packages")
     _no_exception(page, "win-win after upload")
     _shot(page, "upload_winwin")
+
+
+def test_learn_preferences_by_comparing_packages(page, server) -> None:
+    """Scenario page, Preferences tab: answer one question; the answer is counted and the weights
+    table (low / likely / high) is shown; then learn the other side's ranges from its offers."""
+    page.goto(server + "/")
+    page.locator("h1").filter(has_text="Scenario").wait_for()
+    _idle(page)
+    page.get_by_role("tab", name="Preferences").click()
+    _idle(page)
+    page.get_by_text("Which would Northwind Ops rather have?").wait_for()
+    _shot(page, "learn_1_question")
+    page.get_by_role("button", name="Package A", exact=True).click()
+    _idle(page)
+    page.get_by_text("1 answer(s) / statement(s) so far.").wait_for()
+    page.get_by_text("Weights forming").wait_for()
+    _no_exception(page, "after an answer")
+    _shot(page, "learn_2_answered")
+    page.get_by_role("button", name="I've had enough").click()
+    _idle(page)
+    page.get_by_text("Northwind Ops's weights and values are now the estimated ranges.").wait_for()
+    _no_exception(page, "kept")
+    page.get_by_text("Learn from their offers").click()
+    _idle(page)
+    _no_exception(page, "offers")
+    _shot(page, "learn_3_offers")

@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "optimizer.cli.frontier",
     "optimizer.cli.report",
     "optimizer.cli.uncertainty",
+    "optimizer.cli.estimate",
 ]
 
 

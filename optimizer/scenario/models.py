@@ -538,6 +538,104 @@ class Preferences(_Model):
 PackageDict = dict[str, str | float]
 
 
+# --------------------------------------------------------------------------------------------
+# Preference statements (evidence the estimator fits weights and values to)
+# --------------------------------------------------------------------------------------------
+
+
+class PreferStatement(_Model):
+    """The party would rather have ``prefers`` than ``over``: partial packages, where issues not
+    named are the same in both."""
+
+    prefers: Annotated[PackageDict, Field(min_length=1, description="The preferred terms.")]
+    over: Annotated[PackageDict, Field(min_length=1, description="The terms it is preferred to.")]
+    note: str = ""
+
+    @field_validator("prefers", "over", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return _name_keys(v)
+
+
+class EqualStatement(_Model):
+    """The party finds two partial packages about equally good."""
+
+    equal: Annotated[
+        list[PackageDict],
+        Field(min_length=2, max_length=2, description="Two partial packages, about as good."),
+    ]
+    note: str = ""
+
+    @field_validator("equal", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        return [_name_keys(x) for x in v] if isinstance(v, list) else v
+
+
+class OrderStatement(_Model):
+    """An issue's options (or values) in the party's order of preference, best first."""
+
+    issue: Annotated[str, Field(min_length=1, description="The issue.")]
+    order: Annotated[
+        list[str | float],
+        Field(min_length=2, description="Options or values, best first."),
+    ]
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "issue" in data:
+            data = dict(data)
+            data["issue"] = _scalar_before(data["issue"])
+        return data
+
+
+class SwingStatement(_Model):
+    """Moving ``swing`` from its worst to its best matters about ``times`` as much as moving
+    ``than`` from its worst to its best (a ratio of weights)."""
+
+    swing: Annotated[str, Field(min_length=1, description="The issue whose swing is compared.")]
+    times: Annotated[float, Field(gt=0, description="About how many times as much it matters.")]
+    than: Annotated[str, Field(min_length=1, description="The issue it is compared with.")]
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for k in ("swing", "than"):
+                if k in data:
+                    data[k] = _scalar_before(data[k])
+        return data
+
+
+def _statement_kind(v: Any) -> str:
+    if isinstance(v, BaseModel):
+        return {
+            PreferStatement: "prefers",
+            EqualStatement: "equal",
+            OrderStatement: "order",
+            SwingStatement: "swing",
+        }.get(type(v), "prefers")
+    if isinstance(v, dict):
+        for key in ("equal", "order", "swing"):
+            if key in v:
+                return key
+    return "prefers"
+
+
+Statement = Annotated[
+    Annotated[PreferStatement, Tag("prefers")]
+    | Annotated[EqualStatement, Tag("equal")]
+    | Annotated[OrderStatement, Tag("order")]
+    | Annotated[SwingStatement, Tag("swing")],
+    Discriminator(_statement_kind),
+]
+"""One piece of evidence about a party's preferences (see the four statement kinds)."""
+
+
 class PackageRef(_Model):
     """A utility level given as the utility of a package (e.g. "the offer we already hold")."""
 
@@ -583,6 +681,14 @@ class Party(_Model):
         UtilityLevel | None,
         Field(description="What the party hopes for (framing only, not a hard limit)."),
     ] = None
+    statements: Annotated[
+        list[Statement],
+        Field(
+            description="What the party said it prefers: {prefers, over} or {equal: [A, B]} "
+            "partial packages, {issue, order} (best first), {swing, times, than}; the "
+            "estimator (dealopt estimate) fits weights and values to them."
+        ),
+    ] = []
     utility_scale: Annotated[
         float | None,
         Field(
@@ -917,6 +1023,139 @@ def _condition_indices(issue: Issue, cond: Any) -> tuple[np.ndarray | None, str 
     return np.array(sorted(set(idx)), dtype=int), None
 
 
+def _statement_packages(st: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The two partial packages a comparison statement names, or None for other statements."""
+    if isinstance(st, PreferStatement):
+        return st.prefers, st.over
+    if isinstance(st, EqualStatement):
+        return st.equal[0], st.equal[1]
+    return None
+
+
+def statement_text(st: Any, issues: dict[str, Issue] | None = None) -> str:
+    """A statement in words ("prefers price 98, warranty 1 year over price 104, warranty 3 years")."""
+
+    def show(pkg: dict[str, Any]) -> str:
+        parts = []
+        for k, v in pkg.items():
+            issue = (issues or {}).get(k)
+            shown = issue.display(v) if issue is not None else _display_plain(v)
+            parts.append(f"{k} {shown}")
+        return ", ".join(parts)
+
+    if isinstance(st, PreferStatement):
+        return f"prefers {show(st.prefers)} over {show(st.over)}"
+    if isinstance(st, EqualStatement):
+        return f"finds {show(st.equal[0])} about equal to {show(st.equal[1])}"
+    if isinstance(st, OrderStatement):
+        return f"ranks {st.issue}: " + " > ".join(_display_plain(v) for v in st.order)
+    if isinstance(st, SwingStatement):
+        return (
+            f"{st.swing} (worst to best) matters about {format_number(st.times)} times as much "
+            f"as {st.than}"
+        )
+    return str(st)
+
+
+def _display_plain(v: Any) -> str:
+    return v if isinstance(v, str) else format_number(float(v))
+
+
+def _check_statements(party: Party, issues: dict[str, Issue], err: Any, warn: Any) -> None:
+    """Names in a party's statements exist; no statement contradicts itself or an earlier one."""
+    ploc = f'party "{party.name}" > statements'
+    seen: dict[tuple[Any, Any], int] = {}
+    for n, st in enumerate(party.statements, start=1):
+        loc = f"{ploc} > {n}"
+        pair = _statement_packages(st)
+        if pair is not None:
+            ok = True
+            for side, pkg in zip(("first", "second"), pair, strict=True):
+                label = (
+                    side
+                    if isinstance(st, EqualStatement)
+                    else ("prefers" if side == "first" else "over")
+                )
+                for k, v in pkg.items():
+                    if k not in issues:
+                        err(f"{loc} > {label}", f"unknown issue {k!r}", "unknown_issue", k)
+                        ok = False
+                    elif issues[k].index_of(v) is None:
+                        shown = _display_plain(v)
+                        err(
+                            f'{loc} > {label} > "{k}"',
+                            f"{shown!r} is not a possible value of {k!r}"
+                            + (
+                                f" (options: {', '.join(issues[k].options)})"
+                                if issues[k].options is not None
+                                else ""
+                            ),
+                        )
+                        ok = False
+            if not ok:
+                continue
+            a, b = pair
+            one_sided = sorted(set(a) ^ set(b))
+            if one_sided:
+                err(
+                    loc,
+                    f"{', '.join(map(repr, one_sided))} is named in only one of the two packages; "
+                    "name an issue in both (or in neither: then it is the same in both)",
+                )
+                continue
+            ka = tuple(sorted((k, issues[k].index_of(v)) for k, v in a.items()))
+            kb = tuple(sorted((k, issues[k].index_of(v)) for k, v in b.items()))
+            if ka == kb:
+                if isinstance(st, PreferStatement):
+                    err(
+                        loc,
+                        "the two packages are the same: a package cannot be preferred to itself",
+                    )
+                continue
+            if isinstance(st, PreferStatement):
+                if (kb, ka) in seen:
+                    warn(
+                        loc,
+                        f"contradicts statement {seen[(kb, ka)]} (the same two packages the other "
+                        "way round)",
+                        "contradiction",
+                    )
+                seen.setdefault((ka, kb), n)
+        elif isinstance(st, OrderStatement):
+            if st.issue not in issues:
+                err(f"{loc} > issue", f"unknown issue {st.issue!r}", "unknown_issue", st.issue)
+                continue
+            issue = issues[st.issue]
+            idx = []
+            for v in st.order:
+                k = issue.index_of(v)
+                if k is None:
+                    err(
+                        f"{loc} > order",
+                        f"{_display_plain(v)!r} is not a possible value of {st.issue!r}"
+                        + (
+                            f" (options: {', '.join(issue.options)})"
+                            if issue.options is not None
+                            else ""
+                        ),
+                    )
+                idx.append(k)
+            dup = [v for v, c in Counter(i for i in idx if i is not None).items() if c > 1]
+            if dup:
+                err(
+                    f"{loc} > order",
+                    f"{', '.join(repr(_display_plain(issue.value_at(d))) for d in dup)} is listed "
+                    "more than once: an order names each option once",
+                )
+        elif isinstance(st, SwingStatement):
+            for fld in ("swing", "than"):
+                name = getattr(st, fld)
+                if name not in issues:
+                    err(f"{loc} > {fld}", f"unknown issue {name!r}", "unknown_issue", name)
+            if st.swing == st.than:
+                err(loc, "a swing statement compares two different issues")
+
+
 class Scenario(_Model):
     """Everything about one negotiation: parties, issues, preferences, constraints, history."""
 
@@ -1185,6 +1424,7 @@ class Scenario(_Model):
                             err(f'{vloc} > "{opt}"', "option scores must be non-negative")
             for n, syn in enumerate(prefs.synergies):
                 check_condition(f"{ploc} > synergy {n + 1}", syn.when)
+            _check_statements(p, issues, err, warn)
             for field in ("reservation_value", "aspiration"):
                 lvl = getattr(p, field)
                 if isinstance(lvl, PackageRef):

@@ -16,7 +16,7 @@ import yaml
 
 from optimizer.scenario.models import STATUSES, format_number
 from ui import editing as ed
-from ui import state
+from ui import learning, state
 
 PAGE_ORDER = 10
 PAGE_TITLE = "Scenario"
@@ -1087,6 +1087,7 @@ def page() -> None:
                 _issues(data)
             with tabs[2]:
                 _preferences(data)
+                learning.section(data)
             with tabs[3]:
                 _constraints(data)
         except Exception as e:  # noqa: BLE001 - malformed data: never a traceback
