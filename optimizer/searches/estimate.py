@@ -50,9 +50,9 @@ from optimizer.scenario.models import (
     Scenario,
     SwingStatement,
     ValueShape,
-    _plain,
     format_number,
     statement_text,
+    value_out,
 )
 
 #: A strict preference holds by at least this much (utility share; 0.1 points on a 0-100 scale).
@@ -835,8 +835,8 @@ def estimate(
         margin=margin * scale,
         evidence=counts,
         assumed_order=assumed,
-        best={it.name: _plain(it.levels[best[k]]) for k, it in enumerate(space.issues)},
-        worst={it.name: _plain(it.levels[worst[k]]) for k, it in enumerate(space.issues)},
+        best={it.name: value_out(it.levels[best[k]]) for k, it in enumerate(space.issues)},
+        worst={it.name: value_out(it.levels[worst[k]]) for k, it in enumerate(space.issues)},
         prior=prior_source,
         space=space,
         cloud=X[:, : space.n_params],
@@ -982,7 +982,7 @@ def next_question(
         first, second = second, first
 
     def pkg(side: tuple[tuple[int, int], ...]) -> dict[str, Any]:
-        return {space.issues[k].name: _plain(space.issues[k].levels[j]) for k, j in side}
+        return {space.issues[k].name: value_out(space.issues[k].levels[j]) for k, j in side}
 
     a, b = pkg(first), pkg(second)
     issues = {i.name: i for i in scenario.issues}
