@@ -36,3 +36,11 @@ class ModelError(DealoptError):
 
 class FastPathNotApplicable(DealoptError):
     """The exact numpy fast path cannot handle this scenario (the caller falls back to the MILP)."""
+
+
+class ProposalGuardError(DealoptError):
+    """A proposal would be below our walk-away point or behind our own offer (not overridden)."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])

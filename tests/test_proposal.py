@@ -15,7 +15,7 @@ from test_explain import THEM, US, deal, deal_data
 import optimizer.reports.proposal as proposal
 from optimizer import Scenario
 from optimizer.cli.main import main
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, ProposalGuardError
 from optimizer.reports.proposal import latin1, proposal_document, write_proposal
 from optimizer.scenario.models import Range, point
 from optimizer.searches.improve import improve
@@ -126,17 +126,19 @@ def test_counterpart_has_every_term_and_none_of_our_numbers() -> None:
         "Where we stand",
         "What we have agreed so far",
         "Our proposal",
-        "Why these terms",
+        "What each term does for you",
         "What stays provisional",
         "Next steps",
     ):
         assert f"## {heading}" in md
     assert "We have agreed on warranty." in md
     assert "| Issue | Status | Currently | Proposed |" in md
-    # The logroll in plain words, from our side, and "why" questions.
-    assert "you get delivery at 8 weeks, which matters more to you" in md
-    assert "we get payment at net 90" in md
+    # Each term by what it does for them, the exchange, the package condition, "why" questions.
+    assert "Delivery: 8 weeks. This is a move in your direction" in md
+    assert "In return for the move in your direction on delivery, we ask for payment net 90" in md
+    assert proposal.PACKAGE_CONDITION in md
     assert "why" in md
+    assert "| delivery | changed in this package | 2 weeks | 8 weeks |" in md
     # Training is provisional and the package moves it: we say we suggest revisiting it.
     assert "Training: we suggest revisiting it" in md
 
@@ -179,9 +181,12 @@ def test_chosen_package_and_errors() -> None:
     res = improve(s, top=3)
     doc = proposal_document(s, package=3, date=DATE)
     assert doc.packages == [res.packages[2].package]
-    pkg = dict(s.reference(), delivery="8 weeks")
-    doc = proposal_document(s, package=pkg, audience="internal", date=DATE)
+    pkg = dict(s.reference(), delivery="8 weeks")  # a unilateral concession, below walk-away
+    with pytest.raises(ProposalGuardError, match="below our walk-away point"):
+        proposal_document(s, package=pkg, audience="internal", date=DATE)
+    doc = proposal_document(s, package=pkg, audience="internal", date=DATE, override=True)
     assert "Unilateral concession" in doc.plain_text()
+    assert "Override: this proposal was prepared on our explicit decision" in doc.plain_text()
     with pytest.raises(DealoptError, match="starts at 1"):
         proposal_document(s, package=0)
     with pytest.raises(DealoptError, match="audience"):
@@ -192,7 +197,9 @@ def test_chosen_package_and_errors() -> None:
     settled = Scenario.from_dict(data)
     doc = proposal_document(settled, date=DATE)  # nothing to improve: settle on the table
     assert doc.packages == [settled.reference()]
-    assert "propose to settle on the terms currently on the table" in doc.to_markdown()
+    assert "propose to settle on the terms currently on the table, as one package" in (
+        doc.to_markdown()
+    )
     with pytest.raises(DealoptError, match="no equivalent offers"):
         proposal_document(settled, meso=3)
 

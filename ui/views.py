@@ -92,6 +92,12 @@ def package_table(
         index.append(f"Gain: {party}")
         cells[ON_TABLE].append("")
         kinds[ON_TABLE].append("section")
+    money = money_issue_name(scenario)
+    if money is not None:
+        for party in parties:
+            index.append(f"Gain in {money}: {party}")
+            cells[ON_TABLE].append("")
+            kinds[ON_TABLE].append("section")
     index.append("Reopens")
     cells[ON_TABLE].append("")
     kinds[ON_TABLE].append("section")
@@ -116,6 +122,11 @@ def package_table(
                 gain = pkg.utilities[party] - ref_u[party]
             col.append(fmt_gain(gain))
             kind.append("gain+" if gain is not None and gain > 0.05 else "section")
+        if money is not None:
+            texts = money_gains(scenario, pkg, ref_u) or {}
+            for party in parties:
+                col.append(texts.get(party, "-"))
+                kind.append("section")
         reopened = list(pkg.reopened or [])
         col.append(", ".join(reopened) if reopened else "none")
         kind.append("reopened" if reopened else "section")
@@ -170,3 +181,55 @@ def differences(scenario: Scenario, package: dict[str, Any]) -> list[str]:
 def number(x: float) -> str:
     """A plain number for captions."""
     return format_number(round(float(x), 6))
+
+
+def money_issue_name(scenario: Scenario) -> str | None:
+    """The scenario's money issue (``optimizer.engine.money``), or None."""
+    from optimizer.engine.money import money_issue
+
+    issue = money_issue(scenario)
+    return None if issue is None else issue.name
+
+
+def money_gains(
+    scenario: Scenario, pkg: Any, reference_utilities: dict[str, float] | None = None
+) -> dict[str, str] | None:
+    """Party -> a package's gain as money ('+4.57 USD/month'), or None without a money issue."""
+    from optimizer.engine.money import money_texts
+
+    gains = dict(getattr(pkg, "gains", None) or {})
+    ref = reference_utilities or {}
+    for party, u in (getattr(pkg, "utilities", None) or {}).items():
+        if party not in gains and party in ref:
+            gains[party] = u - ref[party]
+    if not gains:
+        return None
+    texts = money_texts(scenario, gains)
+    if texts is None:
+        return None
+    out = {}
+    for p, t in texts.items():
+        plain = t == "-" or t.startswith(("-", "a loss", "more")) or gains[p] < 0.0
+        out[p] = t if plain else f"+{t}"
+    return out
+
+
+def walkaway_warning(scenario: Scenario, container: Any = None) -> Any:
+    """When the deal on the table is below our walk-away point: an error box saying so, with
+    the packages that reach it and what the other side would have to accept. Returns the check
+    (``optimizer.reports.guards.TableCheck``) or None when the table is not below it."""
+    import streamlit as st
+
+    from ui import state
+
+    container = container or st
+    outcome = state.engine_call("optimizer.reports.guards", "table_below_walkaway", scenario)
+    check = outcome.value if outcome.ok else None
+    if check is None or not check.below:
+        return None
+    head, *items = check.text.split("\n")
+    container.error(
+        head + ("\n\n" + "\n".join(f"{i.strip()}" for i in items) if items else ""),
+        icon=":material/block:",
+    )
+    return check

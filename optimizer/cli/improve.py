@@ -13,6 +13,7 @@ Exit codes: 0 with at least one package, 1 for bad input or no package, 2 for a 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -120,9 +121,24 @@ def _improve(args: argparse.Namespace) -> int:
         )
     if args.robust is None:  # robust_improve already reports its out-of-sample probabilities
         _annotate(scenario, result, args)
+    from optimizer.engine.money import annotate_money
+    from optimizer.reports.guards import table_below_walkaway
+
+    annotate_money(scenario, result)
+    check = table_below_walkaway(scenario, solver=args.solver, time_limit=args.time_limit)
     if args.json:
-        print(result.to_json())
+        data = result.to_json_dict()
+        if check.below:
+            data["below_walkaway"] = {
+                "ours": check.ours,
+                "walkaway": check.walkaway,
+                "text": check.text,
+                "packages": [p.to_json_dict() for p in check.packages],
+            }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
+        if check.below:
+            print(f"WARNING: {check.text}\n")
         print(format_improve(scenario, result))
     return 0 if result.packages else 1
 
@@ -200,6 +216,21 @@ def format_improve(scenario: Any, result: Any) -> str:
                 text += f" ({_signed(gain)})"
             row.append(text)
         rows.append(row)
+    money = [p.gains_money for p in result.packages]
+    if any(m for m in money) and getattr(result, "money_issue", None):
+        issue = scenario.issue(result.money_issue)
+        for party in result.parties:
+            row = [f"gain in {issue.name}: {party}", "", ""]
+            for p in result.packages:
+                amount = (p.gains_money or {}).get(party)
+                if amount is None:
+                    row.append("-")
+                    continue
+                text = f"{_signed(amount)} {issue.unit}".strip()
+                if party in (p.gains_money_outside or []):
+                    text = f"more than {text}" if amount >= 0 else f"a loss of more than {text}"
+                row.append(text)
+            rows.append(row)
     if any(p.objective is not None for p in result.packages):
         rows.append(
             ["objective", result.objective, ""]

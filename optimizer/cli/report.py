@@ -71,6 +71,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--meso", type=int, metavar="K", help="propose K equivalent offers to choose from (2-4)"
     )
+    which.add_argument(
+        "--package-file",
+        metavar="PKG.yaml",
+        help="propose this package: a YAML or JSON mapping issue: value (every issue)",
+    )
+    p.add_argument(
+        "--objective",
+        choices=["maxmin", "welfare", "nash"],
+        default="maxmin",
+        help="the ranking --package N counts in (as improve --objective; default maxmin)",
+    )
+    p.add_argument(
+        "--override",
+        action="store_true",
+        help="propose even a package below our walk-away point or worse for us than our latest "
+        "offer (the internal brief records the override)",
+    )
     p.add_argument(
         "--tolerance",
         type=float,
@@ -175,6 +192,43 @@ def _log(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_package_file(scenario: Any, path: str) -> dict[str, Any]:
+    """A package from a YAML/JSON file (issue: value for every issue), checked against the
+    scenario; a bad file is a DealoptError naming the file and the problem."""
+    import yaml
+
+    from optimizer.errors import DealoptError, PackageError
+    from optimizer.scenario.files import read_bytes
+
+    raw = read_bytes(Path(path), "a package file")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        reason = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise DealoptError(f"{path}: not a YAML or JSON package ({reason})") from None
+    if isinstance(data, dict) and isinstance(data.get("package"), dict):
+        data = data["package"]
+    if not isinstance(data, dict) or not data:
+        raise DealoptError(f"{path}: a package file is a mapping 'issue: value', one per issue")
+    package = {str(k): v for k, v in data.items()}
+    for name, v in list(package.items()):
+        if name not in scenario.issue_names:
+            continue  # encode names the unknown issue
+        issue = scenario.issue(name)
+        if issue.is_numeric and isinstance(v, str):
+            try:
+                package[name] = float(v)
+            except ValueError:
+                raise DealoptError(f"{path}: {name!r} needs a number (got {v!r})") from None
+        elif issue.options is not None and not isinstance(v, str) and str(v) in issue.options:
+            package[name] = str(v)  # YAML read the option 2000 as a number
+    try:
+        scenario.encode(package)
+    except PackageError as e:
+        raise DealoptError(f"{path}: {e}") from None
+    return package
+
+
 def _proposal(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
     from optimizer.reports.proposal import format_from_path, proposal_document, write_proposal
@@ -195,14 +249,19 @@ def _proposal(args: argparse.Namespace) -> int:
     if args.package is not None and args.package < 1:
         parser.error("--package numbers start at 1")
     scenario = load_scenario(args.file)
+    package: Any = args.package
+    if args.package_file:
+        package = read_package_file(scenario, args.package_file)
     doc = proposal_document(
         scenario,
-        package=args.package,
+        package=package,
         meso=args.meso,
         audience=args.audience,
         solver=args.solver,
         time_limit=args.time_limit,
         tolerance=args.tolerance,
+        objective=args.objective,
+        override=args.override,
     )
     if not args.output:
         sys.stdout.write(doc.to_markdown())

@@ -75,6 +75,14 @@ class PackageResult(_Result):
     acceptance: dict[str, float] | None = Field(
         default=None, description="Per party: probability the package clears its walk-away."
     )
+    gains_money: dict[str, float | None] | None = Field(
+        default=None,
+        description="Per party: its gain as an amount of the money issue (optimizer.engine.money).",
+    )
+    gains_money_outside: list[str] | None = Field(
+        default=None,
+        description="Parties whose gain is worth more than the money issue's whole range.",
+    )
     extra: dict[str, Any] = Field(default={}, description="Further per-package details.")
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -134,6 +142,10 @@ class ImproveResult(_SearchResult):
     nash_method: str | None = Field(
         default=None, description="How the Nash product was optimised (exact / bound)."
     )
+    money_issue: str | None = Field(
+        default=None, description="The issue the gains_money amounts are in (None: no money issue)."
+    )
+    money_unit: str | None = None
 
 
 class FrontierResult(_SearchResult):
@@ -152,6 +164,8 @@ class FrontierResult(_SearchResult):
         default={}, description="Solution concept -> index into packages."
     )
     explanation: str | None = None
+    money_issue: str | None = None
+    money_unit: str | None = None
 
     def utility_matrix(self):
         """The frontier as an (n_points, n_parties) numpy array."""

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.reports.explain import EPS, english_list, points
-from optimizer.scenario.models import Scenario, Status, format_number, value_out
+from optimizer.scenario.models import TIE_TOL, Scenario, Status, format_number, value_out
 
 
 class Round(BaseModel):
@@ -72,6 +72,11 @@ class LogReport(BaseModel):
     concessions: dict[str, PartyConcession] = {}
     we_conceded_more: bool | None = Field(
         default=None, description="None when there is not enough history to tell."
+    )
+    warnings: list[str] = Field(
+        default=[],
+        description="Offers of ours below our walk-away point or going back on an earlier "
+        "offer of ours, and retractions by the other sides.",
     )
     text: str = ""
 
@@ -217,8 +222,65 @@ def log_report(scenario: Scenario) -> LogReport:
         concessions=concessions,
         we_conceded_more=more,
     )
+    report.warnings = offer_warnings(scenario, rounds)
     report.text = _text(report, others)
+    if report.warnings:
+        report.text += " Warning: " + " ".join(report.warnings)
     return report
+
+
+def offer_warnings(scenario: Scenario, rounds: list[Round] | None = None) -> list[str]:
+    """Warnings on the log, round by round:
+
+    * an offer of ours below our walk-away point (worse for us than no deal);
+    * an offer of ours that goes backwards from our previous offer: worse for another side
+      (our estimate) than what we already offered them -- a retraction costs trust;
+    * an offer of theirs that goes backwards from their previous one: worse for us (a
+      retraction): ask why before moving."""
+    rounds = utility_path(scenario) if rounds is None else rounds
+    us = scenario.us_name
+    walk = scenario.reservation(us)
+    last: dict[str, Round] = {}
+    out: list[str] = []
+    for r in rounds:
+        if r.utilities is None or r.by not in scenario.party_names:
+            continue
+        prev = last.get(r.by)
+        if r.by == us:
+            if walk is not None and r.utilities[us] < walk - TIE_TOL:
+                out.append(
+                    f"Round {r.round}: our offer gives us {_one(r.utilities[us])}, below our "
+                    f"walk-away point ({_one(walk)})."
+                )
+            if prev is not None and prev.utilities is not None:
+                worse = [
+                    p
+                    for p in scenario.party_names
+                    if p != us and r.utilities[p] < prev.utilities[p] - TIE_TOL
+                ]
+                if worse:
+                    lost = english_list(
+                        [f"{p} by {_one(prev.utilities[p] - r.utilities[p])}" for p in worse]
+                    )
+                    out.append(
+                        f"Round {r.round}: our offer goes backwards from our offer of round "
+                        f"{prev.round}: it is worse for {lost} points (our estimate). Going back "
+                        "on an offer costs trust; say why, or restore it."
+                    )
+        elif prev is not None and prev.utilities is not None:
+            drop = prev.utilities[us] - r.utilities[us]
+            if drop > TIE_TOL:
+                out.append(
+                    f"Round {r.round}: {r.by} went backwards from its offer of round "
+                    f"{prev.round}: a retraction, worse for us by {_one(drop)} points. Ask why "
+                    "before moving."
+                )
+        last[r.by] = r
+    return out
+
+
+def _one(x: float) -> str:
+    return format_number(round(float(x), 1))
 
 
 def _conceded_words(c: PartyConcession, own: str) -> str:

@@ -127,6 +127,8 @@ class ProposalDocument(BaseModel):
     packages: list[dict[str, str | int | float]] = Field(
         default=[], description="The package(s) proposed, in order."
     )
+    author: str = Field(default="", description="Who the document is from (our party).")
+    date: str = Field(default="", description="The document's date, YYYY-MM-DD.")
 
     def section(self, heading: str) -> Section:
         s = Section(heading=heading)
@@ -149,6 +151,81 @@ class ProposalDocument(BaseModel):
                     out.append(" | ".join(b.table.header))
                     out.extend(" | ".join(r) for r in b.table.rows)
         return "\n".join(x for x in out if x)
+
+    @classmethod
+    def from_markdown(cls, text: str, **fields: Any) -> ProposalDocument:
+        """A document from Markdown as ``to_markdown`` writes it, edited by hand: ``# title``,
+        ``*subtitle*``, ``## heading``, paragraphs, ``- bullets`` and ``| tables |``.
+        ``fields`` (audience, packages, author, date) are kept from the original."""
+        import re
+
+        doc = cls(title="", **fields)
+        lines = text.replace("\r\n", "\n").split("\n")
+        section: Section | None = None
+        para: list[str] = []
+        bullets: list[str] = []
+        table: list[list[str]] = []
+
+        def target() -> Section:
+            nonlocal section
+            if section is None:
+                section = doc.section("")
+            return section
+
+        def flush() -> None:
+            nonlocal para, bullets, table
+            if para:
+                target().paragraph(" ".join(para))
+            if bullets:
+                target().bullets(bullets)
+            if table:
+                header, *rows = table
+                rows = [r for r in rows if not all(re.fullmatch(r":?-{3,}:?", c) for c in r)]
+                width = len(header)
+                rows = [(r + [""] * width)[:width] for r in rows]
+                target().table(header, rows)
+            para, bullets, table = [], [], []
+
+        for raw in lines:
+            line = raw.strip()
+            if not line:
+                flush()
+                continue
+            if line.startswith("## "):
+                flush()
+                section = doc.section(_unmd(line[3:].strip()))
+            elif line.startswith("# ") and not doc.title:
+                flush()
+                doc.title = _unmd(line[2:].strip())
+            elif (
+                section is None
+                and not doc.subtitle
+                and len(line) > 2
+                and line[0] == line[-1] == "*"
+                and not line.startswith("**")
+            ):
+                doc.subtitle = _unmd(line[1:-1])
+            elif line.startswith(("- ", "* ")):
+                if para or table:
+                    flush()
+                bullets.append(_unmd(line[2:].strip()))
+            elif line.startswith("|"):
+                if para or bullets:
+                    flush()
+                body = line[1:]
+                if body.endswith("|") and not body.endswith("\\|"):
+                    body = body[:-1]
+                cells = re.split(r"(?<!\\)\|", body)
+                table.append([_unmd(c.strip()) for c in cells])
+            else:
+                if bullets or table:
+                    flush()
+                para.append(_unmd(line))
+        flush()
+        doc.sections = [s for s in doc.sections if s.heading or s.blocks]
+        if not doc.title:
+            doc.title = "Proposal"
+        return doc
 
     def to_markdown(self) -> str:
         """GitHub-flavoured Markdown."""
@@ -177,8 +254,7 @@ class ProposalDocument(BaseModel):
         from docx.shared import Pt
 
         d = docx.Document()
-        d.core_properties.title = self.title
-        d.core_properties.subject = self.subtitle
+        _docx_properties(d, self)
         d.styles["Normal"].font.size = Pt(10.5)
         d.add_heading(self.title, level=0)
         if self.subtitle:
@@ -226,6 +302,9 @@ class ProposalDocument(BaseModel):
             family, fix = "helvetica", latin1
         pdf.set_title(fix(self.title))
         pdf.set_creator("dealopt")
+        if self.author:
+            pdf.set_author(fix(self.author))
+        pdf.set_creation_date(_moment(self.date))
         pdf.add_page()
         width = pdf.w - pdf.l_margin - pdf.r_margin
 
@@ -256,7 +335,7 @@ class ProposalDocument(BaseModel):
                 elif b.table is not None:
                     t = b.table
                     pdf.set_font(family, "", 9 if len(t.header) <= 5 else 8)
-                    widths = _col_widths(t)
+                    widths = _col_widths(t, lambda w: pdf.get_string_width(fix(w)), width)
                     with pdf.table(
                         col_widths=widths,
                         width=width,
@@ -286,6 +365,39 @@ class ProposalDocument(BaseModel):
         raise DealoptError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
+def _moment(date: str) -> _dt.datetime:
+    """The document's date as a timezone-aware datetime (today when it has none)."""
+    try:
+        day = _dt.date.fromisoformat(date) if date else _dt.date.today()
+    except ValueError:
+        day = _dt.date.today()
+    return _dt.datetime(day.year, day.month, day.day, 12, 0, tzinfo=_dt.UTC)
+
+
+def _docx_properties(d: Any, doc: ProposalDocument) -> None:
+    """Core properties of our own (author = our party, title, the document's date) instead of
+    the template's ("python-docx", 2013), and no blank preview image (the template's thumbnail)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    props = d.core_properties
+    props.author = doc.author
+    props.last_modified_by = doc.author
+    props.title = doc.title
+    props.subject = doc.subtitle
+    props.comments = ""
+    props.keywords = ""
+    props.category = ""
+    props.revision = 1
+    when = _moment(doc.date).replace(tzinfo=None)
+    props.created = when
+    props.modified = when
+    props.last_printed = when
+    package = d.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rid]
+
+
 def _covered_by(font_path: str) -> Any:
     """A text fixer for a TrueType font: characters it has no glyph for are transliterated."""
     from fontTools.ttLib import TTFont
@@ -299,14 +411,42 @@ def _covered_by(font_path: str) -> Any:
     return fix
 
 
-def _col_widths(t: Table) -> tuple[float, ...]:
-    """Relative column widths: room for the longest word, and for short cells on one line."""
+def _col_widths(t: Table, measure: Any = None, width: float | None = None) -> tuple[float, ...]:
+    """Column widths: room for the longest word, and for short cells on one line.
+
+    Without ``measure`` (text -> width in the page's unit) they are relative, by characters. With
+    it, they are in the page's unit and every column is at least as wide as its longest word
+    (bold in the header row) plus the cell padding, so a table never splits a word across lines,
+    unless the longest words of all columns together are wider than the page."""
     out = []
     for j, h in enumerate(t.header):
         cells = [h] + [r[j] for r in t.rows if j < len(r)]
         word = max((len(w) for c in cells for w in c.split()), default=4)
         out.append(float(max(word + 2, min(max(len(c) for c in cells), 26))))
-    return tuple(out)
+    if measure is None or width is None:
+        return tuple(out)
+    pad = 4.0  # the table's cell padding on both sides, with a margin for bold glyphs
+    need = []
+    for j, h in enumerate(t.header):
+        words = [w for c in [r[j] for r in t.rows if j < len(r)] for w in c.split()]
+        head = max((measure(w) * 1.12 for w in h.split()), default=0.0)  # bold is wider
+        need.append(max([head, *(measure(w) for w in words), 4.0]) + pad)
+    if sum(need) >= width:
+        return tuple(width * n / sum(need) for n in need)
+    widths = [width * o / sum(out) for o in out]
+    fixed: set[int] = set()
+    while True:
+        short = [j for j, w in enumerate(widths) if j not in fixed and w < need[j] - 1e-9]
+        if not short:
+            return tuple(widths)
+        fixed.update(short)
+        rest = width - sum(need[j] for j in fixed)
+        free = [j for j in range(len(widths)) if j not in fixed]
+        share = sum(out[j] for j in free)
+        widths = [
+            need[j] if j in fixed else rest * out[j] / share if share > 0 else 0.0
+            for j in range(len(widths))
+        ]
 
 
 _MD_SPECIAL = set("\\`*_[]<|$#")
@@ -315,6 +455,20 @@ _MD_SPECIAL = set("\\`*_[]<|$#")
 def _md(text: str) -> str:
     """Escape Markdown (and Streamlit's $ math) in plain text."""
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+
+
+def _unmd(text: str) -> str:
+    """Undo ``_md``: drop the backslash before an escaped Markdown character."""
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _MD_SPECIAL:
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _md_cell(text: str) -> str:
@@ -408,6 +562,8 @@ class _Choice(BaseModel):
     improve: Any = None
     meso: Any = None
     note: str | None = None
+    overrides: list[str] = Field(default=[], description="Guards the user chose to override.")
+    table: Any = None  # guards.TableCheck of the deal on the table
 
 
 def _choose(
@@ -417,6 +573,59 @@ def _choose(
     solver: str | None,
     time_limit: float | None,
     tolerance: float,
+    objective: str = "maxmin",
+    override: bool = False,
+) -> _Choice:
+    from optimizer.reports.guards import table_below_walkaway
+
+    choice = _pick(scenario, package, meso, solver, time_limit, tolerance, objective)
+    choice.table = table_below_walkaway(
+        scenario, with_packages=False, solver=solver, time_limit=time_limit
+    )
+    _guard(scenario, choice, override, solver, time_limit)
+    return choice
+
+
+def _guard(
+    scenario: Scenario,
+    choice: _Choice,
+    override: bool,
+    solver: str | None,
+    time_limit: float | None,
+) -> None:
+    """Refuse a package below our walk-away point or behind our own offer, unless overridden
+    (then the override is kept for the internal brief)."""
+    from optimizer.reports.guards import check_package, guard_error, table_below_walkaway
+
+    many = len(choice.packages) > 1
+    labels = _option_names(len(choice.packages)) if many else ["This package"]
+    for label, pkg in zip(labels, choice.packages, strict=True):
+        problems = check_package(scenario, pkg)
+        if not problems:
+            continue
+        if not override:
+            if choice.table is not None and choice.table.below and choice.note is not None:
+                # Settling on a table below our walk-away: show the way out, not a dead end.
+                full = table_below_walkaway(scenario, solver=solver, time_limit=time_limit)
+                err = guard_error(problems, "Settling on the deal on the table")
+                raise type(err)(
+                    f"{full.text}\nPropose one of these packages (--package-file on the command "
+                    "line; 'Packages that reach our walk-away' on the Proposals page), or "
+                    "override explicitly (--override).",
+                    err.problems,
+                )
+            raise guard_error(problems, label)
+        choice.overrides.extend(f"{label}: {p.text}." for p in problems)
+
+
+def _pick(
+    scenario: Scenario,
+    package: Any,
+    meso: int | None,
+    solver: str | None,
+    time_limit: float | None,
+    tolerance: float,
+    objective: str,
 ) -> _Choice:
     from optimizer.searches.improve import improve
 
@@ -451,7 +660,9 @@ def _choose(
     rank = 1 if package is None else int(package)
     if rank < 1:
         raise DealoptError(f"the package number starts at 1 (got {rank})")
-    res = improve(scenario, top=max(rank, 3), solver=solver, time_limit=time_limit)
+    res = improve(
+        scenario, objective=objective, top=max(rank, 3), solver=solver, time_limit=time_limit
+    )
     if len(res.packages) >= rank:
         p = res.packages[rank - 1]
         return _Choice(packages=[dict(p.package)], utilities=[dict(p.utilities)], improve=res)
@@ -491,13 +702,19 @@ def proposal_document(
     time_limit: float | None = None,
     tolerance: float = 1.0,
     date: _dt.date | str | None = None,
+    objective: str = "maxmin",
+    override: bool = False,
 ) -> ProposalDocument:
-    """The proposal (counterpart) or brief (internal) for a package or for equivalent offers."""
+    """The proposal (counterpart) or brief (internal) for a package or for equivalent offers.
+
+    ``package`` as a rank counts in ``objective``'s ranking (``maxmin``, ``welfare``, ``nash``).
+    A package below our walk-away point or worse for us than our latest offer raises
+    ``ProposalGuardError`` unless ``override`` (the internal brief then records it)."""
     from optimizer.reports.summary import progress_summary
 
     if audience not in AUDIENCES:
         raise DealoptError(f"unknown audience {audience!r}; use counterpart or internal")
-    choice = _choose(scenario, package, meso, solver, time_limit, tolerance)
+    choice = _choose(scenario, package, meso, solver, time_limit, tolerance, objective, override)
     summary = progress_summary(scenario, solver=solver, improve_result=choice.improve)
     if isinstance(date, str):
         try:
@@ -511,6 +728,8 @@ def proposal_document(
     else:
         doc = _internal(scenario, choice, summary, explanations, date, solver, time_limit)
     doc.packages = [{k: value_out(v) for k, v in p.items()} for p in choice.packages]
+    doc.author = scenario.us_name
+    doc.date = date.isoformat()
     return doc
 
 
@@ -528,8 +747,36 @@ def _option_names(n: int) -> list[str]:
     return [f"Option {LETTERS[i]}" for i in range(n)]
 
 
+#: The sentence that makes the counterpart proposal package-conditional.
+PACKAGE_CONDITION = (
+    "We offer these terms as one package: each term holds only together with the others. If one "
+    "of them does not work for you, we will look at the package again as a whole rather than "
+    "settle it term by term."
+)
+MESO_CONDITION = (
+    "Each option is a complete package: its terms hold together, and we do not combine terms "
+    "from different options."
+)
+
+
+def _move_words(scenario: Scenario, issue: str, old: Any, new: Any) -> str:
+    """'a higher price per seat (60 USD/month instead of 56 USD/month)' or
+    'premium instead of standard' -- what changes, in plain words."""
+    it = scenario.issue(issue)
+    if old is None:
+        return it.display(new)
+    if it.is_numeric:
+        higher = float(new) > float(old)
+        return (
+            f"a {'higher' if higher else 'lower'} {issue} ({it.display(new)} instead of "
+            f"{it.display(old)})"
+        )
+    return f"{issue} {it.display(new)} instead of {it.display(old)}"
+
+
 def _rationale(scenario: Scenario, e: TradeExplanation) -> list[str]:
-    """One joint-problem-solving sentence per changed term (no preference numbers)."""
+    """One sentence per changed term saying what it does for them and where it sits in the
+    exchange. No preference numbers and no ranking of our priorities."""
     us = e.us
     others = [p for p in scenario.party_names if p != us]
     theirs = [
@@ -539,34 +786,91 @@ def _rationale(scenario: Scenario, e: TradeExplanation) -> list[str]:
         and any(t.directions[o] == "gets" for o in others)
         and t.directions[us] != "gets"
     ]
+    ours = [
+        t.issue
+        for t in e.issues
+        if t.changed
+        and t.directions[us] == "gets"
+        and not any(t.directions[o] == "gets" for o in others)
+    ]
     out = []
     for t in e.issues:
         if not t.changed:
             continue
         head = f"{sentence_case(t.issue)}: {_shown(scenario, t.issue, t.value)}."
+        move = _move_words(scenario, t.issue, t.reference, t.value)
         mine = t.directions[us]
         gets = [o for o in others if t.directions[o] == "gets"]
         gives = [o for o in others if t.directions[o] == "gives"]
         if mine == "gets" and gets:
-            why = "This works better for both of us."
-        elif mine == "gets" and gives:
-            if theirs:
-                why = (
-                    "This matters a great deal to us, and it is what lets us move on "
-                    f"{english_list(theirs)}."
-                )
-            else:
-                why = "This matters a great deal to us."
-        elif mine == "gets":
-            why = "This helps us and, as we understand it, costs you little."
-        elif gets and mine == "gives":
-            why = "We know this matters to you, so we have moved here as part of the package."
+            why = f"This works better for both of us: {move}."
+        elif mine == "gives" and gets:
+            why = (
+                f"This is a move in your direction: {move}. We offer it as part of the package"
+                + (f", together with the change on {english_list(ours)}." if ours else ".")
+            )
         elif gets:
-            why = "This helps you and fits the rest of the package."
+            why = f"This gives you {move}, and it fits the rest of the package."
+        elif mine == "gets" and gives:
+            others_moves = [i for i in theirs if i != t.issue]
+            why = (
+                f"In return for the {verb(len(others_moves), 'move', 'moves')} in your "
+                f"direction on {english_list(others_moves)}, "
+                f"we ask for {move}. It is what makes "
+                f"{verb(len(others_moves), 'that move', 'those moves')} possible for us."
+                if others_moves
+                else f"We ask for {move}; we would like to understand what it would take on "
+                "your side."
+            )
+        elif mine == "gets":
+            why = f"This helps us ({move}) and, as far as we can see, costs you little."
         else:
-            why = "This keeps the package within the limits we both have to work with."
+            why = f"This keeps the package within the limits we both have to work with ({move})."
         out.append(f"{head} {why}")
     return out
+
+
+def _status_in(scenario: Scenario, issue: Any, value: Any) -> str:
+    """An issue's status as the proposal leaves it (never "in good shape" when it changes)."""
+    if issue.status == "agreed":
+        return "agreed"
+    if issue.value is None:
+        return "proposed"
+    moved = issue.index_of(value) != issue.index_of(issue.value)
+    if issue.status == "provisional":
+        return "reopened in this package" if moved else "provisional"
+    return "changed in this package" if moved else "as on the table"
+
+
+def _where_we_stand(scenario: Scenario, packages: list[dict[str, Any]]) -> str:
+    """Where we stand, from the statuses only (no internal assessment, no numbers)."""
+    agreed = [i.name for i in scenario.issues if i.status == "agreed"]
+    provisional = [i.name for i in scenario.issues if i.status == "provisional"]
+    open_ = [i.name for i in scenario.issues if i.status == "open"]
+    moved = [
+        i.name
+        for i in scenario.issues
+        if i.status != "agreed"
+        and i.value is not None
+        and any(i.index_of(p[i.name]) != i.index_of(i.value) for p in packages)
+    ]
+    parts = [
+        f"We have agreed on {english_list(agreed)}."
+        if agreed
+        else "We have not agreed on any term yet."
+    ]
+    if provisional:
+        parts.append(
+            f"{sentence_case(english_list(provisional))} "
+            f"{verb(len(provisional), 'is', 'are')} provisionally settled."
+        )
+    if open_:
+        parts.append(f"{sentence_case(english_list(open_))} {verb(len(open_), 'is', 'are')} open.")
+    if moved:
+        parts.append(
+            f"This proposal changes {english_list(moved)}; everything else stays as it is."
+        )
+    return " ".join(parts)
 
 
 def _counterpart(
@@ -584,7 +888,7 @@ def _counterpart(
         subtitle=f"From {us} to {english_list(others)}, {date.isoformat()}",
         audience="counterpart",
     )
-    doc.section("Where we stand").paragraph(summary.status_text).paragraph(
+    doc.section("Where we stand").paragraph(_where_we_stand(scenario, choice.packages)).paragraph(
         "We see this as a problem we are solving together: finding terms that work for "
         f"{english_list(others)} and for us, rather than splitting the difference issue by issue."
     )
@@ -597,58 +901,64 @@ def _counterpart(
     else:
         s.paragraph("We have not agreed on any term yet; this proposal covers every issue.")
 
-    status_word = {"agreed": "agreed", "provisional": "provisional", "open": "open"}
     if many:
         names = _option_names(len(choice.packages))
         s = doc.section(f"{len(choice.packages)} packages to choose from")
         s.paragraph(
             f"We would be equally comfortable with any of these {len(choice.packages)} packages. "
-            "Tell us which one works best for you, and why: that helps us understand what "
-            "matters most on your side, so we can shape the final terms together."
+            "Tell us which one works best for you, and why: that helps us understand your side, "
+            "so we can shape the final terms together."
         )
+        s.paragraph(MESO_CONDITION)
         rows = []
         for i in scenario.issues:
             rows.append(
-                [i.name, status_word[i.status], _shown(scenario, i.name, i.value)]
+                [i.name, _shown(scenario, i.name, i.value)]
                 + [_shown(scenario, i.name, p[i.name]) for p in choice.packages]
             )
-        s.table(["Issue", "Status", "Currently"] + names, rows)
-        s = doc.section("Why these options")
-        items = []
+        s.table(["Issue", "Currently"] + names, rows)
+        s = doc.section("What each option does for you")
         for name, e in zip(names, explanations, strict=True):
-            items.append(f"{name}: {e.text}")
-        s.bullets(items)
+            reasons = _rationale(scenario, e)
+            s.paragraph(f"{name}:" if reasons else f"{name}: the terms currently on the table.")
+            s.bullets(reasons)
     else:
         p = choice.packages[0]
         e = explanations[0]
         s = doc.section("Our proposal")
-        if any(t.changed for t in e.issues):
+        changed = any(t.changed for t in e.issues)
+        better_for_them = (
+            all(e.totals.get(o, 0.0) >= -EPS for o in others) and scenario.reference() is not None
+        )
+        if not changed:
+            s.paragraph("We propose to settle on the terms currently on the table, as one package.")
+        elif scenario.reference() is None:
+            s.paragraph("We propose the package below, which we believe works for both of us.")
+        elif better_for_them:
             s.paragraph(
                 "We propose the package below. It keeps everything we have agreed, and we "
                 "believe it works better for both of us than the terms currently on the table."
-                if scenario.reference() is not None
-                else "We propose the package below, which we believe works for both of us."
             )
         else:
             s.paragraph(
-                "We propose to settle on the terms currently on the table: we have not found a "
-                "change that would make the deal better for both of us."
+                "We propose the package below. It keeps everything we have agreed. We know it "
+                "asks you to move on some terms; in return we move on others, so that the "
+                "package as a whole is one we can both accept."
             )
+        s.paragraph(PACKAGE_CONDITION)
         rows = [
             [
                 i.name,
-                status_word[i.status],
+                _status_in(scenario, i, p[i.name]),
                 _shown(scenario, i.name, i.value),
                 _shown(scenario, i.name, p[i.name]),
             ]
             for i in scenario.issues
         ]
         s.table(["Issue", "Status", "Currently", "Proposed"], rows)
-        s = doc.section("Why these terms")
+        s = doc.section("What each term does for you")
         reasons = _rationale(scenario, e)
-        if reasons:
-            s.paragraph(f"In short: {e.text[:1].lower() + e.text[1:]}" if e.text else "")
-            s.bullets(reasons)
+        s.bullets(reasons)
         kept = [
             t.issue for t in e.issues if not t.changed and scenario.issue(t.issue).status == "open"
         ]
@@ -689,13 +999,8 @@ def _counterpart(
         )
     else:
         steps.append(
-            "Tell us which of these terms work for you and, where one does not, why: the reasons "
-            "help us look for something that works better for both of us."
-        )
-    if summary.trouble:
-        steps.append(
-            f"Set up a working session on {english_list(summary.trouble)}, where we are furthest "
-            "apart, to look at options together."
+            "Tell us whether the package works for you as a whole. Where a term does not, tell "
+            "us why: the reasons help us look for a package that works better for both of us."
         )
     settled = [i.name for i in scenario.issues if i.status != "open"]
     if settled:
@@ -832,13 +1137,13 @@ def _risks(
             rv = party.reservation_value
             if p != us and isinstance(rv, Range) and rv.high > u[p] + EPS >= rv.low:
                 out.append(
-                    f"{label} gives {p} a utility of {u[p]:.1f}: below their walk-away if it is "
+                    f"{label} gives {p} a utility of {_u1(u[p])}: below their walk-away if it is "
                     f"at the high end of our estimate ({format_number(rv.high)}). They may reject "
                     "it; be ready with a move that costs us little."
                 )
             elif 0 <= margin < THIN_MARGIN:
                 out.append(
-                    f"{label} is only {margin:.1f} points above {whose} walk-away point "
+                    f"{label} is only {_u1(u[p] - r)} points above {whose} walk-away point "
                     f"({format_number(round(r, 2))})."
                 )
         index = scenario.encode(pkg)
@@ -890,6 +1195,31 @@ def _risks(
     return [r for r in out if not (r in seen or seen.add(r))] or ["No specific risks found."]
 
 
+def _u1(x: float) -> str:
+    """A utility as every table and sentence of the brief prints it (one decimal)."""
+    return f"{round(float(x), 1):.1f}"
+
+
+def _delta(new: float, old: float) -> str:
+    """A change as the difference of the printed utilities, so it always agrees with them."""
+    return points(round(float(new), 1) - round(float(old), 1))
+
+
+def _money_cells(
+    scenario: Scenario, u: dict[str, float], ref_u: Any
+) -> tuple[str, dict[str, str]] | None:
+    """(money issue, party -> the change's money equivalent as text), or None."""
+    from optimizer.engine.money import money_issue, money_texts
+
+    issue = money_issue(scenario)
+    if issue is None:
+        return None
+    names = scenario.party_names
+    gains = {p: float(u[p]) - float(ref_u[j]) for j, p in enumerate(names)}
+    texts = money_texts(scenario, gains)
+    return (issue.name, texts) if texts is not None else None
+
+
 def _internal(
     scenario: Scenario,
     choice: _Choice,
@@ -913,7 +1243,22 @@ def _internal(
         subtitle=f"Confidential: for {us} only. Prepared {date.isoformat()}.",
         audience="internal",
     )
-    doc.section("Where we stand").paragraph(summary.text)
+    stand = doc.section("Where we stand")
+    if choice.overrides:
+        stand.paragraph(
+            "Override: this proposal was prepared on our explicit decision although it breaks "
+            "a guard:"
+        ).bullets(choice.overrides)
+    if choice.table is not None and choice.table.below:
+        from optimizer.reports.guards import table_below_walkaway
+
+        check = table_below_walkaway(scenario, solver=solver, time_limit=time_limit)
+        head, *items = check.text.split("\n")
+        stand.paragraph(head).bullets([i.strip().split(". ", 1)[-1] for i in items])
+    text = summary.text
+    if summary.below_walkaway:
+        text = text.replace(summary.below_walkaway, "", 1).strip()
+    stand.paragraph(text)
     if summary.reasons:
         doc.sections[-1].bullets(
             [
@@ -937,10 +1282,22 @@ def _internal(
         row = [
             f"utility: {'us' if p == us else p}",
             "",
-            "-" if ref_u is None else f"{ref_u[names.index(p)]:.1f}",
+            "-" if ref_u is None else _u1(ref_u[names.index(p)]),
         ]
-        row += [f"{u[p]:.1f}" for u in choice.utilities]
+        row += [_u1(u[p]) for u in choice.utilities]
         rows.append(row)
+    if ref_u is not None:
+        money = [_money_cells(scenario, u, ref_u) for u in choice.utilities]
+        for p in names:
+            row = [f"change: {'us' if p == us else p}", "", ""]
+            row += [_delta(u[p], ref_u[names.index(p)]) for u in choice.utilities]
+            rows.append(row)
+        if money[0] is not None:
+            unit_issue = money[0][0]
+            for p in names:
+                row = [f"worth in {unit_issue}: {'us' if p == us else p}", "", ""]
+                row += [m[1][p] for m in money if m is not None]
+                rows.append(row)
     s.table(["Issue", "Status", "On the table"] + labels, rows)
     if many:
         s.paragraph(
@@ -956,7 +1313,20 @@ def _internal(
         s.paragraph(prefix + e.text)
         if e.lines:
             s.bullets(e.lines)
-        total = ", ".join(f"{'us' if p == us else p} {points(e.totals[p])}" for p in names)
+        if ref_u is not None:
+            u = choice.utilities[labels.index(label)]
+            total = ", ".join(
+                f"{'us' if p == us else p} {_delta(u[p], ref_u[names.index(p)])}" for p in names
+            )
+            m = _money_cells(scenario, u, ref_u)
+            if m is not None:
+                total += (
+                    f" (worth in {m[0]}: "
+                    + ", ".join(f"{'us' if p == us else p} {m[1][p]}" for p in names)
+                    + ")"
+                )
+        else:
+            total = ", ".join(f"{'us' if p == us else p} {points(e.totals[p])}" for p in names)
         s.paragraph(f"{prefix}Change against the deal on the table: {total}.")
 
     # Walk-away and aspiration.
@@ -969,8 +1339,8 @@ def _internal(
                 f"{p}{' (us)' if p == us else ' (estimate)'}",
                 _estimate(party.reservation_value),
                 _estimate(party.aspiration),
-                "-" if ref_u is None else f"{ref_u[names.index(p)]:.1f}",
-                " / ".join(f"{u[p]:.1f}" for u in choice.utilities),
+                "-" if ref_u is None else _u1(ref_u[names.index(p)]),
+                " / ".join(_u1(u[p]) for u in choice.utilities),
             ]
         )
     s.table(

@@ -74,6 +74,14 @@ class ProgressSummary(BaseModel):
     explanation: str | None = Field(
         default=None, description="Why there is no Pareto-improving package, when there is none."
     )
+    money_issue: str | None = Field(default=None, description="The money issue, if any.")
+    gains_money: dict[str, str] | None = Field(
+        default=None, description="Per party: the gains' money equivalent as text."
+    )
+    below_walkaway: str | None = Field(
+        default=None,
+        description="When the deal on the table is below our walk-away point: the warning.",
+    )
     status_text: str = Field(default="", description="The paragraph without numbers.")
     text: str = ""
 
@@ -217,11 +225,24 @@ def progress_summary(
         out.gains = {p: (best.gains or {}).get(p) for p in names}
         out.best_package = dict(best.package)
         out.reopens = list(best.reopened)
+        from optimizer.engine.money import money_issue, money_texts
+
+        issue = money_issue(scenario)
+        if issue is not None:
+            out.money_issue = issue.name
+            out.gains_money = money_texts(scenario, dict(best.gains or {}))
     else:
         out.gains = {p: None for p in names}
         out.explanation = conflict_text or res.explanation
+    from optimizer.reports.guards import table_below_walkaway
+
+    check = table_below_walkaway(scenario, with_packages=False)
+    if check.below:
+        out.below_walkaway = check.text
     out.status_text = _status_text(scenario, out)
-    out.text = " ".join(s for s in (out.status_text, _gains_text(scenario, out, res)) if s)
+    out.text = " ".join(
+        s for s in (out.below_walkaway, out.status_text, _gains_text(scenario, out, res)) if s
+    )
     return out
 
 
@@ -285,10 +306,19 @@ def _gains_text(scenario: Scenario, s: ProgressSummary, res: Any) -> str:
         why = s.explanation or "No package is better for everyone than the deal on the table."
         return f"Nothing is left to gain for everyone. {_full_stop(why)}"
     base = "the deal on the table" if res.reference is not None else "walking away"
-    ours = s.gains.get(s.us)
+    shown = dict(s.gains)
+    if res.packages:  # the difference of the utilities as printed (one decimal), so that
+        best, ref = res.packages[0], res.reference_utilities  # a table beside it agrees
+        shown = {
+            p: round(best.utilities[p], 1) - round(ref[p], 1)
+            if p in best.utilities and p in ref
+            else s.gains.get(p)
+            for p in names
+        }
+    ours = shown.get(s.us)
     parts = [f"us {_amount(ours)} more point{'' if _is_one(ours) else 's'}"]
     others = [p for p in names if p != s.us]
-    parts += [f"{p} {_amount(s.gains.get(p))} more" for p in others]
+    parts += [f"{p} {_amount(shown.get(p))} more" for p in others]
     estimate = "our estimate of their utility" if len(others) == 1 else "our estimates of theirs"
     text = (
         f"What is left to gain: the best package that is better for everyone than {base} gives "
@@ -296,6 +326,15 @@ def _gains_text(scenario: Scenario, s: ProgressSummary, res: Any) -> str:
     )
     if s.reopens:
         text += f" It reopens {english_list(s.reopens)}."
+    money = s.gains_money
+    if money:
+        text += (
+            f" In {s.money_issue} terms, that is worth "
+            + english_list(
+                [f"{money[p]} to {'us' if p == s.us else p}" for p in names if p in money]
+            )
+            + "."
+        )
     return text
 
 

@@ -1173,6 +1173,13 @@ class Scenario(_Model):
     utility_scale: Annotated[
         float, Field(gt=0, description="Utility of a party's best package (default 100).")
     ] = 100.0
+    money_issue: Annotated[
+        str | None,
+        Field(
+            description="The numeric issue whose unit is money, for gains shown as money "
+            "(default: the most weighted numeric issue with a currency unit)."
+        ),
+    ] = None
     parties: Annotated[list[Party], Field(min_length=2, description="Two or more sides.")]
     issues: Annotated[list[Issue], Field(min_length=1, description="The things to agree on.")]
     constraints: Annotated[list[Constraint], Field(description="Hard rules.")] = []
@@ -1352,6 +1359,18 @@ class Scenario(_Model):
                 "unknown_party",
                 self.us,
             )
+        if self.money_issue is not None:
+            known = {i.name: i for i in self.issues}
+            if self.money_issue not in known:
+                unknown_issue("money_issue", self.money_issue)
+            elif not known[self.money_issue].is_numeric:
+                err(
+                    "money_issue",
+                    f"{self.money_issue!r} is categorical; the money issue must be numeric "
+                    "(a range with a unit)",
+                    "money_issue_not_numeric",
+                    self.money_issue,
+                )
 
         def check_package(loc: str, pkg: dict[str, Any], complete: bool) -> None:
             for k, v in pkg.items():

@@ -495,7 +495,9 @@ def improve(
         solves=se.m.solves,
         seconds=round(time.perf_counter() - t0, 6),
     )
-    return ImproveResult(
+    from optimizer.engine.money import annotate_money
+
+    result = ImproveResult(
         scenario=scenario.name,
         parties=parties,
         objective=objective,
@@ -509,6 +511,7 @@ def improve(
         explanation=explanation,
         nash_method=nash_method,
     )
+    return annotate_money(scenario, result)
 
 
 def _clean(x: float) -> float:

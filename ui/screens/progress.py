@@ -52,6 +52,7 @@ def _fallback_value(scenario, issue, best) -> Any:
 def page() -> None:
     st.title("Progress")
     scenario = state.require_scenario()
+    views.walkaway_warning(scenario)
     best_outcome = state.improve(scenario, "maxmin", top=1)
     best = best_outcome.value if best_outcome.ok else None
 
@@ -59,7 +60,10 @@ def page() -> None:
         summary_outcome = state.summary(scenario)
     summary = state.show(summary_outcome, "the progress summary")
     if summary is not None:
-        st.markdown(f"> {summary.text}")
+        text = summary.text
+        if getattr(summary, "below_walkaway", None):
+            text = text.replace(summary.below_walkaway, "", 1).strip()
+        st.markdown(f"> {text}")
     else:
         by = scenario.issues_by_status()
         parts = []
@@ -124,11 +128,13 @@ def page() -> None:
     gains = pkg.gains or {
         p: pkg.utilities[p] - result.reference_utilities.get(p, 0.0) for p in result.parties
     }
+    money = views.money_gains(scenario, pkg, result.reference_utilities) or {}
     mcols = st.columns(len(result.parties))
     for col, party in zip(mcols, result.parties, strict=True):
         col.metric(
             f"{party} gains",
-            views.fmt_gain(gains.get(party)),
+            views.fmt_gain(gains.get(party))
+            + (f" (worth {money[party]})" if money.get(party, "-") != "-" else ""),
             help=f"{party}'s utility {views.fmt_utility(pkg.utilities.get(party))} vs "
             f"{views.fmt_utility(result.reference_utilities.get(party))} for the deal on the table",
         )

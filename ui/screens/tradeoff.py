@@ -43,13 +43,18 @@ def _choose_parties(scenario) -> list[str]:
     return [x, y]
 
 
-def _hover(scenario, pkg) -> str:
+def _hover(scenario, pkg, ref_u: dict[str, float] | None = None) -> str:
     diffs = views.differences(scenario, pkg.package)
     head = "<br>".join(diffs[:6]) if diffs else "same as the deal on the table"
     if len(diffs) > 6:
         head += f"<br>… and {len(diffs) - 6} more"
     if pkg.p_win_win is not None:
         head += f"<br>P(win-win): {views.fmt_probability(pkg.p_win_win)}"
+    money = views.money_gains(scenario, pkg, ref_u)
+    if money:
+        head += f"<br>gain in {views.money_issue_name(scenario)}: " + ", ".join(
+            f"{p} {t}" for p, t in money.items()
+        )
     return head
 
 
@@ -131,7 +136,9 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
             line={"color": "rgba(31, 119, 180, 0.55)", "dash": "dot", "width": 1.5},
             marker=_frontier_marker(result, order, picked),
             customdata=order,
-            hovertext=[_hover(scenario, result.packages[i]) for i in order],
+            hovertext=[
+                _hover(scenario, result.packages[i], result.reference_utilities) for i in order
+            ],
             hovertemplate=f"{x}: %{{x:.1f}}<br>{y}: %{{y:.1f}}<br>%{{hovertext}}<extra>point %{{customdata}}</extra>",
         )
     )

@@ -42,6 +42,7 @@ def page() -> None:
         "for at least one. Agreed issues never move; provisional ones move only for a clear gain."
     )
     scenario = state.require_scenario()
+    views.walkaway_warning(scenario)
     c1, c2, c3 = st.columns([3, 1, 1])
     objective = c1.selectbox(
         "Rank by",
