@@ -74,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--package-file",
         metavar="PKG.yaml",
-        help="propose this package: a YAML or JSON mapping issue: value (every issue)",
+        help="propose this package: a YAML or JSON mapping issue: value (issues not named keep "
+        "their value on the table)",
     )
     p.add_argument(
         "--objective",
@@ -193,8 +194,9 @@ def _log(args: argparse.Namespace) -> int:
 
 
 def read_package_file(scenario: Any, path: str) -> dict[str, Any]:
-    """A package from a YAML/JSON file (issue: value for every issue), checked against the
-    scenario; a bad file is a DealoptError naming the file and the problem."""
+    """A package from a YAML/JSON file (issue: value; an issue not named keeps its value on the
+    table), checked against the scenario; a bad file is a DealoptError naming the file and the
+    problem."""
     import yaml
 
     from optimizer.errors import DealoptError, PackageError
@@ -222,6 +224,9 @@ def read_package_file(scenario: Any, path: str) -> dict[str, Any]:
                 raise DealoptError(f"{path}: {name!r} needs a number (got {v!r})") from None
         elif issue.options is not None and not isinstance(v, str) and str(v) in issue.options:
             package[name] = str(v)  # YAML read the option 2000 as a number
+    for issue in scenario.issues:  # terms not named keep their value on the table
+        if issue.name not in package and issue.value is not None:
+            package[issue.name] = issue.value
     try:
         scenario.encode(package)
     except PackageError as e:
