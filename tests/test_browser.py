@@ -284,3 +284,63 @@ def test_learn_preferences_by_comparing_packages(page, server) -> None:
     _idle(page)
     _no_exception(page, "offers")
     _shot(page, "learn_3_offers")
+
+
+def test_proposal_draft_edited_and_pdf_rendered(page, server) -> None:
+    """Proposals: edit the draft, download the PDF and the Word file, render the PDF's pages
+    with pdftoppm into the artifacts (to look at), and check the edit reached the files."""
+    import io
+    import shutil
+
+    import docx
+    import pypdf
+
+    page.goto(server + "/proposals")
+    page.locator("h1").filter(has_text="Proposals").wait_for()
+    _no_exception(page, "proposals")
+    area = page.get_by_label("Draft (edit it here: the downloads use your edited text)")
+    area.wait_for()
+    text = area.input_value()
+    assert text.startswith("# Proposal:") and "one package" in text
+    area.fill(text.replace("## Next steps", "## Next steps\n\nCall us on Monday to agree."))
+    page.keyboard.press("Control+Enter")
+    _idle(page)
+    page.get_by_text("Call us on Monday to agree.").first.wait_for()
+    _shot(page, "proposals_draft_edited")
+    files = {}
+    for label, name in (("Download PDF", "proposal.pdf"), ("Download Word (.docx)", "p.docx")):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=label).click()
+        dst = ARTIFACTS / name
+        info.value.save_as(str(dst))
+        files[name] = dst.read_bytes()
+    reader = pypdf.PdfReader(io.BytesIO(files["proposal.pdf"]))
+    pdf_text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
+    assert "Call us on Monday to agree." in pdf_text
+    props = docx.Document(io.BytesIO(files["p.docx"])).core_properties
+    assert props.author == "Northwind Ops" and "python-docx" not in props.last_modified_by
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("pdftoppm (poppler-utils) is missing")
+        pytest.skip("pdftoppm is not installed")
+    for old in ARTIFACTS.glob("proposal_pdf-*.png"):
+        old.unlink()
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "70",
+            str(ARTIFACTS / "proposal.pdf"),
+            str(ARTIFACTS / "proposal_pdf"),
+        ],
+        check=True,
+        timeout=120,
+    )
+    pages = sorted(ARTIFACTS.glob("proposal_pdf-*.png"))
+    assert len(pages) == len(reader.pages) >= 1
+    from PIL import Image
+
+    first = Image.open(pages[0]).convert("L")
+    lo, hi = first.getextrema()
+    assert hi - lo > 100, "the first page is blank"
