@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimizer.scenario.models import ValueShape, format_number
+from optimizer.scenario.utility import weight_shares
+
 if TYPE_CHECKING:
     from optimizer.scenario.models import Issue, Scenario
 
@@ -47,8 +50,6 @@ def is_currency_unit(unit: str) -> bool:
 
 def money_issue(scenario: Scenario) -> Issue | None:
     """The scenario's money issue (see the module docstring), or None."""
-    from optimizer.scenario.utility import weight_shares
-
     named = getattr(scenario, "money_issue", None)
     if named:
         issue = scenario.issue(named)
@@ -98,8 +99,6 @@ def round_amount(x: float, issue: Issue) -> float:
 
 
 def _amount_text(x: float, issue: Issue) -> str:
-    from optimizer.scenario.models import format_number
-
     value = round_amount(x, issue)
     text = format_number(value)
     if abs(value) >= 10000 and float(value).is_integer():
@@ -109,9 +108,6 @@ def _amount_text(x: float, issue: Issue) -> str:
 
 def _curve(scenario: Scenario, party_pos: int, issue: Issue) -> tuple[np.ndarray, np.ndarray]:
     """(amounts, utility points) of one party's contribution from the money issue, dense."""
-    from optimizer.scenario.models import ValueShape
-    from optimizer.scenario.utility import weight_shares
-
     party = scenario.parties[party_pos]
     k = scenario.issue_names.index(issue.name)
     lo, hi = float(issue.min), float(issue.max)  # type: ignore[arg-type]

@@ -21,9 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from optimizer.engine.money import annotate_packages, money_issue, money_texts
+from optimizer.engine.results import package_result
 from optimizer.errors import ProposalGuardError
 from optimizer.reports.explain import english_list
+from optimizer.reports.negotiation_log import utility_path
 from optimizer.scenario.models import TIE_TOL, Scenario, format_number
+from optimizer.searches.frontier import frontier
+from optimizer.searches.improve import reference_utilities
 
 #: How many packages that reach our walk-away are shown by default.
 WALKAWAY_TOP = 3
@@ -63,8 +68,6 @@ def our_utility(scenario: Scenario, package: dict[str, Any]) -> float:
 
 def our_latest_offer(scenario: Scenario) -> tuple[int, float] | None:
     """(round, our utility) of our latest complete offer in the negotiation log, or None."""
-    from optimizer.reports.negotiation_log import utility_path
-
     us = scenario.us_name
     latest = None
     for r in utility_path(scenario):
@@ -149,11 +152,6 @@ def walkaway_packages(
     """Non-dominated packages that reach every walk-away point, least costly for the other side
     first (the largest smallest change of the others' utility against the table), as
     ``PackageResult`` with gains against the deal on the table (negative: what they give up)."""
-    from optimizer.engine.money import annotate_packages
-    from optimizer.engine.results import package_result
-    from optimizer.searches.frontier import frontier
-    from optimizer.searches.improve import reference_utilities
-
     res = frontier(scenario, solver=solver, time_limit=time_limit)
     names = scenario.party_names
     us = scenario.us_name
@@ -178,8 +176,6 @@ def walkaway_packages(
 def accept_text(scenario: Scenario, pkg: Any) -> str:
     """What the other side would have to accept in a package: the changed terms and their
     utility change (our estimate) with its money equivalent."""
-    from optimizer.engine.money import money_issue, money_texts
-
     us = scenario.us_name
     moved = [
         f"{c.issue} {scenario.issue(c.issue).display(c.reference)} -> "
