@@ -803,11 +803,16 @@ def _rationale(scenario: Scenario, e: TradeExplanation) -> list[str]:
         gets = [o for o in others if t.directions[o] == "gets"]
         gives = [o for o in others if t.directions[o] == "gives"]
         if mine == "gets" and gets:
-            why = f"This works better for both of us: {move}."
+            why = f"This works better for {_all(scenario)}: {move}."
         elif mine == "gives" and gets:
             why = (
                 f"This is a move in your direction: {move}. We offer it as part of the package"
-                + (f", together with the change on {english_list(ours)}." if ours else ".")
+                + (
+                    f", together with the {verb(len(ours), 'change', 'changes')} on "
+                    f"{english_list(ours)}."
+                    if ours
+                    else "."
+                )
             )
         elif gets:
             why = f"This gives you {move}, and it fits the rest of the package."
@@ -842,6 +847,11 @@ def _status_in(scenario: Scenario, issue: Any, value: Any) -> str:
     return "changed in this package" if moved else "as on the table"
 
 
+def _all(scenario: Scenario) -> str:
+    """'both of us' with two parties, 'all of us' with more."""
+    return "both of us" if len(scenario.parties) == 2 else "all of us"
+
+
 def _where_we_stand(scenario: Scenario, packages: list[dict[str, Any]]) -> str:
     """Where we stand, from the statuses only (no internal assessment, no numbers)."""
     agreed = [i.name for i in scenario.issues if i.status == "agreed"]
@@ -867,9 +877,8 @@ def _where_we_stand(scenario: Scenario, packages: list[dict[str, Any]]) -> str:
     if open_:
         parts.append(f"{sentence_case(english_list(open_))} {verb(len(open_), 'is', 'are')} open.")
     if moved:
-        parts.append(
-            f"This proposal changes {english_list(moved)}; everything else stays as it is."
-        )
+        what = "These options change" if len(packages) > 1 else "This proposal changes"
+        parts.append(f"{what} {english_list(moved)}; everything else stays as it is.")
     return " ".join(parts)
 
 
@@ -933,11 +942,14 @@ def _counterpart(
         if not changed:
             s.paragraph("We propose to settle on the terms currently on the table, as one package.")
         elif scenario.reference() is None:
-            s.paragraph("We propose the package below, which we believe works for both of us.")
+            s.paragraph(
+                f"We propose the package below, which we believe works for {_all(scenario)}."
+            )
         elif better_for_them:
             s.paragraph(
                 "We propose the package below. It keeps everything we have agreed, and we "
-                "believe it works better for both of us than the terms currently on the table."
+                f"believe it works better for {_all(scenario)} than the terms currently on the "
+                "table."
             )
         else:
             s.paragraph(
@@ -979,8 +991,8 @@ def _counterpart(
             if moved:
                 items.append(
                     f"{sentence_case(i.name)}: we suggest revisiting it (currently "
-                    f"{i.display(i.value)}), because it opens room for a better package for both "
-                    "of us."
+                    f"{i.display(i.value)}), because it opens room for a better package for "
+                    f"{_all(scenario)}."
                 )
             else:
                 items.append(
@@ -1000,7 +1012,8 @@ def _counterpart(
     else:
         steps.append(
             "Tell us whether the package works for you as a whole. Where a term does not, tell "
-            "us why: the reasons help us look for a package that works better for both of us."
+            "us why: the reasons help us look for a package that works better for "
+            f"{_all(scenario)}."
         )
     settled = [i.name for i in scenario.issues if i.status != "open"]
     if settled:
@@ -1010,7 +1023,10 @@ def _counterpart(
         )
     else:
         steps.append("Once we agree on the package, we confirm it in writing.")
-    steps.append("We are open to other ideas that make the deal better for both sides.")
+    steps.append(
+        "We are open to other ideas that make the deal better for "
+        + ("both sides." if len(scenario.parties) == 2 else "every side.")
+    )
     doc.section("Next steps").bullets(steps)
     return doc
 
