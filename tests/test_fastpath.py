@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.engine import fastpath
 from optimizer.engine.fastpath import (
     fast_frontier,
     fast_path_reason,
@@ -71,6 +72,61 @@ def test_nondominated_matches_the_definition(rows) -> None:
     keep = nondominated(U)
     assert len(set(keep.tolist())) == len(keep)
     assert same_vectors(U[keep], np.array(naive_frontier_set(U)))
+
+
+def naive_dominated(U: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """The O(n^2) definition: a row is dominated when *any* other row dominates it."""
+    ge = np.all(U[None, :, :] >= U[:, None, :] - tol, axis=2)
+    gt = np.any(U[None, :, :] > U[:, None, :] + tol, axis=2)
+    return np.any(ge & gt, axis=1)
+
+
+#: Near-tie offsets around the 1e-9 tolerance: chains of them make the tie rule non-transitive
+#: (y dominates x, z dominates y, z does not dominate x), which the filter must still follow.
+NEAR_TIES = [0.0, 1e-12, -1e-12, 3e-10, -6e-10, 9e-10, 1.2e-9, -1.7e-9, 2.5e-9]
+
+many_party_sets = st.integers(3, 6).flatmap(
+    lambda m: st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 3), min_size=m, max_size=m),
+            st.lists(st.sampled_from(NEAR_TIES), min_size=m, max_size=m),
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+
+
+@SETTINGS
+@given(many_party_sets, st.sampled_from([1, 16, 1 << 18]))
+def test_divide_and_conquer_filter_is_the_definition(rows, brute_cells) -> None:
+    """3-6 parties: the divide-and-conquer mask equals the naive O(n^2) one, ties at 1e-9
+    included, whether the recursion goes all the way down (tiny base case) or not at all."""
+    U = np.array([np.array(a, float) + np.array(e) for a, e in rows])
+    saved = fastpath._BRUTE_CELLS
+    fastpath._BRUTE_CELLS = brute_cells
+    try:
+        got = fastpath._not_dominated_nd(U, 1e-9)
+    finally:
+        fastpath._BRUTE_CELLS = saved
+    assert got.tolist() == (~naive_dominated(U)).tolist()
+
+
+def test_divide_and_conquer_filter_on_a_merge_of_five_parties() -> None:
+    """A realistic set (per-issue merges of 5 parties' random integer utilities, thousands of
+    points, past the brute-force base case) filtered exactly like the O(n^2) definition."""
+    rng = np.random.default_rng(7)
+    S = np.zeros((1, 5))
+    for _ in range(6):
+        table = rng.integers(0, 101, (5, 5)) * rng.integers(1, 100, 5) / 97.0
+        S = (S[:, None, :] + table[None, :, :]).reshape(-1, 5)
+        S = S[nondominated(S)]
+    cand = (S[:, None, :] + (rng.integers(0, 101, (5, 5)) / 3.0)[None, :, :]).reshape(-1, 5)
+    assert len(cand) ** 2 > fastpath._BRUTE_CELLS
+    want = ~naive_dominated(cand)
+    assert fastpath._not_dominated_nd(cand, 1e-9).tolist() == want.tolist()
+    keep = nondominated(cand)
+    assert same_vectors(cand[keep], np.array(naive_frontier_set(cand[want])))
 
 
 def test_nondominated_keeps_the_cheapest_of_tied_points() -> None:

@@ -35,7 +35,7 @@ class Termination(StrEnum):
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 Change = Literal["kept", "changed", "reopened", "set"]
@@ -135,7 +135,7 @@ class ImproveResult(_SearchResult):
     )
     packages: list[PackageResult] = []
     exact: bool = True
-    status: SolveStatus = SolveStatus()
+    status: SolveStatus = Field(default_factory=SolveStatus)
     explanation: str | None = Field(
         default=None, description="Why no (or fewer) Pareto-improving packages exist."
     )
@@ -156,7 +156,7 @@ class FrontierResult(_SearchResult):
     packages: list[PackageResult] = []
     exact: bool = True
     method: str = Field(default="", description="fast_path, epsilon_constraint, enumeration...")
-    status: SolveStatus = SolveStatus()
+    status: SolveStatus = Field(default_factory=SolveStatus)
     reference: dict[str, str | int | float] | None = None
     reference_utilities: dict[str, float] = {}
     reservation: dict[str, float | None] = {}

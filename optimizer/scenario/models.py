@@ -65,7 +65,9 @@ Scalar = str | float
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, populate_by_name=True, defer_build=True
+    )
 
 
 # --------------------------------------------------------------------------------------------
