@@ -357,6 +357,45 @@ def test_robust_packages_meet_their_sample_constraint(s: Scenario, alpha: float)
     assert top_count(fast) == top_count(res)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(range_scenarios(), st.sampled_from([0.5, 0.8, 1.0]))
+def test_candidate_search_is_exact_over_its_candidates(s: Scenario, alpha: float) -> None:
+    """``method="candidates"`` equals brute force over the same candidate set (each candidate
+    recounted on every sample one by one), and never beats the full enumeration."""
+    from optimizer.searches.robust import robust_candidates, robust_improve
+
+    n, seed = 60, 5
+    res = robust_improve(
+        s, alpha, samples=n, seed=seed, top=2, check_samples=300, method="candidates"
+    )
+    draws = sample(s, n, seed=seed)
+    C, what, _ = robust_candidates(s, draws)
+    assert res.method == "candidates" and not res.exact
+    assert res.exact_over == f"{len(C)} candidate packages: {what}"
+    ref = reference_utilities(s, draws)
+    us = s.party_names.index(s.us_name)
+    need = math.ceil(alpha * n - 1e-9)
+    scored = []
+    for x in C:
+        u = draws.utilities(x[None, :])
+        scored.append((int(win_win_mask(u, ref).sum()), float(u[:, 0, us].mean())))
+    feasible = [m for k, m in scored if k >= need]
+    gainers = [p for p in res.packages if "best gain" in p.extra["role"]]
+    assert bool(gainers) == bool(feasible)
+    if feasible:
+        # the objective is our mean gain over the samples
+        best_gain = max(feasible) - float(ref[:, us].mean())
+        assert gainers[0].objective == pytest.approx(best_gain, abs=1e-6)
+    robust = [p for p in res.packages if "most robust" in p.extra["role"]]
+    top_count = max((k for k, _ in scored), default=0)
+    if top_count > 0:
+        assert robust[0].extra["in_sample"]["win_win"] == top_count
+    full = robust_improve(s, alpha, samples=n, seed=seed, top=1, check_samples=300)
+    full_best = [p.objective for p in full.packages if "best gain" in p.extra["role"]]
+    if gainers:
+        assert full_best and full_best[0] >= gainers[0].objective - 1e-6
+
+
 def test_robust_improve_on_the_saas_example() -> None:
     from optimizer.searches.robust import robust_improve
 

@@ -146,6 +146,12 @@ class ImproveResult(_SearchResult):
         default=None, description="The issue the gains_money amounts are in (None: no money issue)."
     )
     money_unit: str | None = None
+    method: str | None = Field(
+        default=None, description="How a robust search was solved: enumeration, candidates, milp."
+    )
+    exact_over: str | None = Field(
+        default=None, description="The packages over which a robust search's answer is exact."
+    )
 
 
 class FrontierResult(_SearchResult):

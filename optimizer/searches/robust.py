@@ -23,6 +23,12 @@ exactly on the same samples with ``win_win_mask`` (the same definition as ``p_wi
 tolerances could in principle let a near-tie row through, so if the recount falls short of
 ``ceil(alpha N)`` the solve is repeated with a margin (1e-6, then 1e-4 points) on every row.
 
+The MILP needs one binary per sample, so it does not scale to 10,000 samples. ``method="auto"``
+solves the same problem without it: by scoring every feasible package on every sample (numpy)
+when they are few, else by scoring a *candidate set* -- the exact Pareto frontiers at the best
+guess and in a few sampled scenarios (``robust_candidates``) -- which is exact over those
+candidates and says so (``exact_over``; ``exact`` false). The MILP stays for ``method="milp"``.
+
 Walk-away points given as numbers stay hard rows at their value; uncertain ones (ranges) are
 judged per sample (with no deal on the table they are the reference). The *most robust* package
 maximises ``sum_s w_s`` (then our sample-average utility among the packages reaching that count).
@@ -60,6 +66,7 @@ from optimizer.searches.sampling import (
 if TYPE_CHECKING:
     from optimizer.engine.milp import CompiledModel
     from optimizer.scenario.models import Scenario
+    from optimizer.scenario.utility import UtilityTables
 
 #: Minimum total gain (utility points) that stands for "at least one party strictly better".
 EPS = 1e-4
@@ -72,6 +79,16 @@ ENUM_CELLS = 100_000_000
 
 #: ... and the package grid (after agreed issues and acceptable sets) at most this.
 ENUM_PACKAGES = 2_000_000
+
+#: ``auto`` scores every feasible package when feasible packages x samples is at most this
+#: (about 2,000 packages at 10,000 samples: well under a second), else the candidate set.
+AUTO_ENUM_CELLS = 20_000_000
+
+#: Sampled scenarios whose exact Pareto frontiers join the candidate set (besides the best guess).
+FRONTIER_SAMPLES = 16
+
+#: The methods of ``robust_improve``.
+METHODS = ("auto", "enumerate", "candidates", "milp")
 
 #: Row margins tried in turn when the exact recount disagrees with the solver.
 MARGINS = (0.0, 1e-6, 1e-4)
@@ -236,6 +253,84 @@ def _feasible_packages(scenario: Scenario, samples: int) -> np.ndarray | None:
     return X
 
 
+def _sample_tables(draws: SampleSet, s: int) -> UtilityTables:
+    """The utility tables of sample ``s`` (rows shared by all samples are row 0)."""
+    from optimizer.scenario.utility import UtilityTables
+
+    tables = []
+    for p in range(len(draws.parties)):
+        c = draws.coef[p]
+        c_row = c[min(s, len(c) - 1)]
+        tables.append([c_row[k] * v[min(s, len(v) - 1)] for k, v in enumerate(draws.values[p])])
+    return UtilityTables(draws.parties, [], tables, draws.synergies)
+
+
+def _without_uncertain_walk_away(scenario: Scenario) -> Scenario:
+    """The scenario with the walk-away points given as ranges removed (they are judged per
+    sample, so a package below one at the best guess may still be win-win)."""
+    if not any(is_uncertain(p.reservation_value) for p in scenario.parties):  # type: ignore[arg-type]
+        return scenario
+    parties = [
+        p.model_copy(update={"reservation_value": None})
+        if is_uncertain(p.reservation_value)  # type: ignore[arg-type]
+        else p
+        for p in scenario.parties
+    ]
+    return scenario.model_copy(update={"parties": parties})
+
+
+def robust_candidates(
+    scenario: Scenario,
+    draws: SampleSet,
+    *,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> tuple[np.ndarray, str, bool]:
+    """The packages the candidate search scores: (grid positions (n, n_issues), what they are,
+    whether every frontier in the set is exact).
+
+    The exact Pareto frontier at the best guess, plus the exact frontiers of the first
+    ``FRONTIER_SAMPLES`` sampled scenarios, all parties, under the hard constraints (walk-away
+    points given as ranges left to the samples). The separable fast path computes them
+    (``optimizer.engine.fastpath``); where it does not apply, the frontier at the best guess
+    comes from ``frontier`` (enumeration or the MILP walk) and the sampled ones are skipped.
+    """
+    from optimizer.engine.fastpath import FastPathNotApplicable, fast_frontier
+    from optimizer.scenario.utility import UtilityTables
+
+    base = _without_uncertain_walk_away(scenario)
+    parties = list(range(len(scenario.parties)))
+    found: list[np.ndarray] = []
+    try:
+        found.append(fast_frontier(base, parties, tables=UtilityTables.build(base)).index)
+        for s in range(min(FRONTIER_SAMPLES, draws.n) if has_ranges(scenario) else 0):
+            found.append(fast_frontier(base, parties, tables=_sample_tables(draws, s)).index)
+        what = (
+            f"the exact Pareto frontiers at the best guess and in {min(FRONTIER_SAMPLES, draws.n)} "
+            "sampled scenarios"
+            if has_ranges(scenario)
+            else "the exact Pareto frontier"
+        )
+        exact = True
+    except FastPathNotApplicable:
+        from optimizer.searches.frontier import frontier
+
+        res = frontier(base, solver=solver, time_limit=time_limit)
+        found = [
+            np.array([base.encode(p.package) for p in res.packages], dtype=np.int64).reshape(
+                -1, len(base.issues)
+            )
+        ]
+        what = f"the Pareto frontier at the best guess ({res.method})"
+        exact = res.exact
+    X = np.unique(np.concatenate(found, axis=0), axis=0) if found else np.zeros((0, 0))
+    X = X.astype(np.int64).reshape(-1, len(scenario.issues))
+    from optimizer.engine.milp import feasible_mask
+
+    X = X[feasible_mask(scenario, X, groups=_walk_away_groups(scenario))] if len(X) else X
+    return X, what, exact
+
+
 def _by_enumeration(
     scenario: Scenario, draws: SampleSet, X: np.ndarray, need: int, top: int
 ) -> list[tuple[np.ndarray, int, str]]:
@@ -244,11 +339,19 @@ def _by_enumeration(
     ref = reference_utilities(scenario, draws)
     count = np.zeros(len(X), dtype=np.int64)
     mean = np.zeros(len(X))
-    chunk = max(1, 4_000_000 // (draws.n * len(draws.parties)))
+    chunk = max(1, 4_000_000 // draws.n)
     for a in range(0, len(X), chunk):
-        u = draws.utilities(X[a : a + chunk])
-        count[a : a + chunk] = win_win_mask(u, ref).sum(axis=0)
-        mean[a : a + chunk] = u[:, :, us].mean(axis=0)
+        # per party an (n, m) array: no (n, m, parties) temporaries, no reductions over parties
+        gains = [
+            u - ref[:, p, None] for p, u in enumerate(_party_utilities(draws, X[a : a + chunk]))
+        ]
+        ok = gains[0] >= -TIE_TOL
+        better = gains[0] > TIE_TOL
+        for g in gains[1:]:
+            ok &= g >= -TIE_TOL
+            better |= g > TIE_TOL
+        count[a : a + chunk] = np.count_nonzero(ok & better, axis=0)
+        mean[a : a + chunk] = (gains[us] + ref[:, us, None]).mean(axis=0)
     found: list[tuple[np.ndarray, int, str]] = []
     ok = np.flatnonzero(count >= need)
     order = ok[np.lexsort((-count[ok], -mean[ok]))]
@@ -259,6 +362,23 @@ def _by_enumeration(
         i = int(best[np.argmax(mean[best])])
         _merge_robust(found, X[i], int(count[i]))
     return found
+
+
+def _party_utilities(draws: SampleSet, index: np.ndarray) -> list[np.ndarray]:
+    """Per party, the (n_samples, m) utilities of packages ``index`` (as ``SampleSet.utilities``,
+    laid out for the win-win test)."""
+    out = []
+    for p in range(len(draws.parties)):
+        c = draws.coef[p]
+        acc = np.zeros((draws.n, len(index)))
+        for k, vals in enumerate(draws.values[p]):
+            acc += c[:, k : k + 1] * vals[:, index[:, k]]
+        for syn in draws.synergies:
+            if syn.party == p:
+                hit = np.isin(index[:, syn.i], syn.a) & np.isin(index[:, syn.j], syn.b)
+                acc += syn.bonus * hit[None, :]
+        out.append(acc)
+    return out
 
 
 def _merge_robust(found: list[tuple[np.ndarray, int, str]], index: np.ndarray, k: int) -> None:
@@ -337,9 +457,13 @@ def robust_improve(
     when it is already listed, that entry's role says both). Each carries ``extra["in_sample"]``
     (win-win count of N) and the out-of-sample ``p_win_win`` of ``annotate``.
 
-    ``method``: ``"milp"`` (the SAA MILP), ``"enumerate"`` (score every feasible package on every
-    sample in numpy: the same problem solved exactly, for small scenarios) or ``"auto"``
-    (enumeration when packages x samples is at most 100 million, else the MILP).
+    ``method``: ``"milp"`` (the SAA MILP over every feasible package), ``"enumerate"`` (score every
+    feasible package on every sample in numpy: the same problem solved exactly, for small
+    scenarios), ``"candidates"`` (score the packages of ``robust_candidates`` -- exact Pareto
+    frontiers at the best guess and in sampled scenarios -- on every sample: exact over that
+    set only, so ``exact`` is false) or ``"auto"`` (enumeration when feasible packages x samples
+    is at most ``AUTO_ENUM_CELLS``, else the candidates). The result's ``method`` and
+    ``exact_over`` say which was used and over which packages the answer is exact.
     """
     if not 0 < alpha <= 1:
         raise DealoptError(f"alpha must be in (0, 1] (got {alpha})")
@@ -347,26 +471,45 @@ def robust_improve(
         raise DealoptError(f"the number of samples must be at least 1 (got {samples})")
     if top < 1:
         raise DealoptError(f"top must be at least 1 (got {top})")
-    if method not in ("auto", "milp", "enumerate"):
-        raise DealoptError(f"unknown method {method!r} (use auto, milp or enumerate)")
+    if method not in METHODS:
+        raise DealoptError(f"unknown method {method!r} (use {', '.join(METHODS)})")
     t0 = time.perf_counter()
     draws = sample(scenario, samples, seed=seed)
     ref_point = reference_point_utilities(scenario)
     need = math.ceil(alpha * samples - 1e-9)
     status = SolveStatus(solver="", solves=0)
     termination = Termination.optimal
-    X = _feasible_packages(scenario, samples) if method != "milp" else None
+    X = _feasible_packages(scenario, samples) if method in ("auto", "enumerate") else None
     if method == "enumerate" and X is None:
         raise DealoptError(
             "too many packages x samples to enumerate; use method='milp' or fewer samples"
         )
+    if method == "auto" and X is not None and len(X) * samples > AUTO_ENUM_CELLS:
+        X = None  # too many to score quickly: the candidate set instead
+    over_all = True
     if X is not None:
         found = _by_enumeration(scenario, draws, X, need, top)
         status.solver = "enumeration"
         used = f"enumeration of the {len(X)} feasible packages"
+        how, exact_over = "enumeration", f"all {len(X)} feasible packages"
+    elif method in ("auto", "candidates"):
+        C, what, frontiers_exact = robust_candidates(
+            scenario, draws, solver=solver, time_limit=time_limit
+        )
+        found = _by_enumeration(scenario, draws, C, need, top)
+        status.solver = "candidates"
+        over_all = False
+        if not frontiers_exact:
+            what += " (that frontier is not proven exact)"
+        how, exact_over = "candidates", f"{len(C)} candidate packages: {what}"
+        used = (
+            f"scoring {len(C)} candidate packages ({what}) on every sample: exact over those "
+            "candidates, not over every feasible package"
+        )
     else:
         found, termination = _by_milp(scenario, draws, alpha, need, top, solver, time_limit, status)
         used = "the sample-average MILP"
+        how, exact_over = "milp", "all feasible packages (the sample-average MILP)"
     packages: list[PackageResult] = []
     us = draws.parties.index(scenario.us_name)
     ref_samples = reference_utilities(scenario, draws)
@@ -389,8 +532,10 @@ def robust_improve(
         ),
         reference_utilities=ref_point,
         packages=packages,
-        exact=termination == Termination.optimal,
+        exact=termination == Termination.optimal and over_all,
         status=status,
+        method=how,
+        exact_over=exact_over,
     )
     if has_ranges(scenario):
         annotate(scenario, result, samples=check_samples, seed=seed + 1)
