@@ -37,6 +37,28 @@ def test_import_is_lean() -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+def test_frontier_fast_path_is_lean() -> None:
+    """`dealopt frontier` on a separable scenario imports neither PuLP nor streamlit, and
+    `import optimizer` builds no pydantic validator and no JSON schema (they are built on first
+    use: the models are ``defer_build``)."""
+    code = (
+        "import sys, optimizer\n"
+        "from optimizer.scenario.models import Scenario\n"
+        "from optimizer.engine.results import FrontierResult, ImproveResult\n"
+        "built = [c.__name__ for c in (Scenario, FrontierResult, ImproveResult) "
+        "if c.__pydantic_complete__]\n"
+        "from optimizer.cli.main import main\n"
+        "main(['frontier', 'examples/research_collaboration.yaml', '--json'])\n"
+        "print(built, sorted(m for m in ('pulp', 'streamlit', 'highspy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"method": "fast_path"' in done.stdout
+    assert done.stdout.splitlines()[-1] == "[] []"
+
+
 def test_help_exits_0() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "optimizer", "--help"],
