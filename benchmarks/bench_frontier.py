@@ -36,8 +36,9 @@ def random_scenario(
     n_constraints: int = 0,
     kinds: tuple[str, ...] = ("forbidden", "implies"),
     with_reference: bool = False,
+    n_parties: int = 2,
 ) -> dict:
-    """Plain scenario data (two parties); constraints cycle through ``kinds``."""
+    """Plain scenario data (``n_parties`` parties); constraints cycle through ``kinds``."""
     rng = np.random.default_rng(seed)
     issues = []
     for j in range(n_issues):
@@ -46,7 +47,7 @@ def random_scenario(
             issue["value"] = f"o{int(rng.integers(n_options))}"
         issues.append(issue)
     parties = []
-    for p in range(2):
+    for p in range(n_parties):
         values = {}
         for j in range(n_issues):
             scores = rng.integers(0, 101, n_options)

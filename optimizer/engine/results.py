@@ -103,6 +103,10 @@ class SolveStatus(_Result):
     seconds: float = 0.0
 
 
+#: Stands for the package list while the rest of a result is indented (see ``to_json``).
+_PLACEHOLDER = "\x00packages\x00"
+
+
 class _SearchResult(_Result):
     """What improve and frontier results share: the JSON contract (subclasses declare
     ``packages``, ``status`` and ``reference``)."""
@@ -118,7 +122,18 @@ class _SearchResult(_Result):
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False)
+        """The JSON text; with ``indent``, one package per line (json's indenting encoder is pure
+        Python and took seconds on frontiers of thousands of packages)."""
+        d = self.to_json_dict()
+        if indent is None:
+            return json.dumps(d, ensure_ascii=False)
+        packages = d["packages"]
+        d["packages"] = _PLACEHOLDER
+        text = json.dumps(d, indent=indent, ensure_ascii=False)
+        pad = " " * (2 * indent)
+        rows = ",\n".join(pad + json.dumps(p, ensure_ascii=False) for p in packages)
+        listed = "[\n" + rows + "\n" + " " * indent + "]" if packages else "[]"
+        return text.replace(json.dumps(_PLACEHOLDER), listed, 1)
 
 
 class ImproveResult(_SearchResult):
@@ -195,7 +210,9 @@ def issue_changes(scenario: Scenario, index: Sequence[int] | np.ndarray) -> list
         else:
             change = "changed"
         out.append(
-            IssueChange(
+            # built from the scenario's own checked values: no need to validate each of the
+            # (packages x issues) entries again (large frontiers have hundreds of thousands)
+            IssueChange.model_construct(
                 issue=issue.name,
                 status=issue.status,
                 reference=None if issue.value is None else value_out(issue.value),
