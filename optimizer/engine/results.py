@@ -44,7 +44,10 @@ Change = Literal["kept", "changed", "reopened", "set"]
 
 
 class IssueChange(_Result):
-    """What a package does to one issue compared with the deal on the table."""
+    """What a package does to one issue compared with the deal on the table (frozen: one entry
+    is shared by every package of a result that sets the issue to the same value)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True)
 
     issue: str
     status: Literal["open", "provisional", "agreed"]
@@ -198,29 +201,49 @@ class FrontierResult(_SearchResult):
 def issue_changes(scenario: Scenario, index: Sequence[int] | np.ndarray) -> list[IssueChange]:
     """Per issue, what a package (grid positions) does to the value on the table:
     ``set`` (nothing was on the table), ``kept``, ``reopened`` (a provisional issue moved) or
-    ``changed`` (an open issue moved)."""
-    out: list[IssueChange] = []
-    for issue, k in zip(scenario.issues, index, strict=True):
-        if issue.value is None:
-            change: Change = "set"
-        elif issue.index_of(issue.value) == int(k):
-            change = "kept"
-        elif issue.status == "provisional":
-            change = "reopened"
-        else:
-            change = "changed"
-        out.append(
-            # built from the scenario's own checked values: no need to validate each of the
-            # (packages x issues) entries again (large frontiers have hundreds of thousands)
-            IssueChange.model_construct(
-                issue=issue.name,
-                status=issue.status,
-                reference=None if issue.value is None else value_out(issue.value),
-                value=value_out(issue.value_at(int(k))),
-                change=change,
+    ``changed`` (an open issue moved). The entries are frozen and shared between the packages of
+    one scenario (a frontier has thousands of packages but only issues x options entries)."""
+    table = _change_table(scenario)
+    return [table[k][int(x)] for k, x in enumerate(index)]
+
+
+#: The last issue list's per-issue, per-position IssueChange entries (see ``issue_changes``).
+_CHANGE_TABLE: list[Any] = [None, None]
+
+
+def _change_table(scenario: Scenario) -> list[list[IssueChange]]:
+    # keyed by what the entries are made of, so a scenario edited in place gets new ones
+    key = tuple(
+        (i.name, i.status, i.value, tuple(i.options or ()), i.min, i.max, i.step)
+        for i in scenario.issues
+    )
+    if _CHANGE_TABLE[0] == key:
+        return _CHANGE_TABLE[1]
+    table: list[list[IssueChange]] = []
+    for issue in scenario.issues:
+        ref = None if issue.value is None else issue.index_of(issue.value)
+        row = []
+        for k in range(issue.size):
+            if ref is None:
+                change: Change = "set"
+            elif ref == k:
+                change = "kept"
+            elif issue.status == "provisional":
+                change = "reopened"
+            else:
+                change = "changed"
+            row.append(
+                IssueChange(
+                    issue=issue.name,
+                    status=issue.status,
+                    reference=None if issue.value is None else value_out(issue.value),
+                    value=value_out(issue.value_at(k)),
+                    change=change,
+                )
             )
-        )
-    return out
+        table.append(row)
+    _CHANGE_TABLE[:] = [key, table]
+    return table
 
 
 def package_result(
