@@ -295,7 +295,8 @@ def robust_candidates(
     (``optimizer.engine.fastpath``); where it does not apply, the frontier at the best guess
     comes from ``frontier`` (enumeration or the MILP walk) and the sampled ones are skipped.
     """
-    from optimizer.engine.fastpath import FastPathNotApplicable, fast_frontier
+    from optimizer.engine.fastpath import fast_frontier
+    from optimizer.errors import FastPathNotApplicable
     from optimizer.scenario.utility import UtilityTables
 
     base = _without_uncertain_walk_away(scenario)
