@@ -86,12 +86,18 @@ def startup(tmp: Path, repeat: int) -> None:
     ]:
         w, c, _ = best(cmd, repeat)
         rows.append(
-            [name, f"{w:.3f}", f"{c:.3f}", f"{bare_w:.3f}", f"{w - bare_w:+.3f}", "< 0.15 s wall"]
+            [
+                name,
+                f"{w:.3f} / {c:.3f}",
+                f"{bare_w:.3f} / {bare_c:.3f}",
+                f"{w - bare_w:+.3f} / {c - bare_c:+.3f}",
+                "< 0.15 s wall",
+            ]
         )
     print(f"### Start-up (best of {repeat}; load average {load()})\n")
     print(
         table(
-            ["command", "wall (s)", "CPU (s)", "python + numpy (s)", "ours - numpy", "target"],
+            ["command", "ours wall / CPU (s)", "python + numpy", "ours - numpy", "target"],
             rows,
         )
     )

@@ -343,16 +343,14 @@ def _by_enumeration(
     chunk = max(1, 4_000_000 // draws.n)
     for a in range(0, len(X), chunk):
         # per party an (n, m) array: no (n, m, parties) temporaries, no reductions over parties
-        gains = [
-            u - ref[:, p, None] for p, u in enumerate(_party_utilities(draws, X[a : a + chunk]))
-        ]
-        ok = gains[0] >= -TIE_TOL
-        better = gains[0] > TIE_TOL
-        for g in gains[1:]:
-            ok &= g >= -TIE_TOL
-            better |= g > TIE_TOL
+        utilities = _party_utilities(draws, X[a : a + chunk])
+        ok = np.ones(utilities[0].shape, dtype=bool)
+        better = np.zeros(utilities[0].shape, dtype=bool)
+        for p, u in enumerate(utilities):
+            ok &= u >= (ref[:, p] - TIE_TOL)[:, None]
+            better |= u > (ref[:, p] + TIE_TOL)[:, None]
         count[a : a + chunk] = np.count_nonzero(ok & better, axis=0)
-        mean[a : a + chunk] = (gains[us] + ref[:, us, None]).mean(axis=0)
+        mean[a : a + chunk] = utilities[us].mean(axis=0)
     found: list[tuple[np.ndarray, int, str]] = []
     ok = np.flatnonzero(count >= need)
     order = ok[np.lexsort((-count[ok], -mean[ok]))]
@@ -371,9 +369,16 @@ def _party_utilities(draws: SampleSet, index: np.ndarray) -> list[np.ndarray]:
     out = []
     for p in range(len(draws.parties)):
         c = draws.coef[p]
+        values = draws.values[p]
+        # issues whose values are the same in every sample: one matrix product for all of them
+        shared = [k for k, v in enumerate(values) if v.shape[0] == 1]
+        table = np.stack([values[k][0, index[:, k]] for k in shared]) if shared else None
         acc = np.zeros((draws.n, len(index)))
-        for k, vals in enumerate(draws.values[p]):
-            acc += c[:, k : k + 1] * vals[:, index[:, k]]
+        if table is not None:
+            acc += c[:, shared] @ table
+        for k, vals in enumerate(values):
+            if vals.shape[0] != 1:
+                acc += c[:, k : k + 1] * vals[:, index[:, k]]
         for syn in draws.synergies:
             if syn.party == p:
                 hit = np.isin(index[:, syn.i], syn.a) & np.isin(index[:, syn.j], syn.b)
