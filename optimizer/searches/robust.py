@@ -344,13 +344,14 @@ def _by_enumeration(
     for a in range(0, len(X), chunk):
         # per party an (n, m) array: no (n, m, parties) temporaries, no reductions over parties
         utilities = _party_utilities(draws, X[a : a + chunk])
+        mean[a : a + chunk] = utilities[us].mean(axis=0)
         ok = np.ones(utilities[0].shape, dtype=bool)
         better = np.zeros(utilities[0].shape, dtype=bool)
         for p, u in enumerate(utilities):
-            ok &= u >= (ref[:, p] - TIE_TOL)[:, None]
-            better |= u > (ref[:, p] + TIE_TOL)[:, None]
+            gain = np.subtract(u, ref[:, p, None], out=u)  # the arithmetic of win_win_mask
+            ok &= gain >= -TIE_TOL
+            better |= gain > TIE_TOL
         count[a : a + chunk] = np.count_nonzero(ok & better, axis=0)
-        mean[a : a + chunk] = utilities[us].mean(axis=0)
     found: list[tuple[np.ndarray, int, str]] = []
     ok = np.flatnonzero(count >= need)
     order = ok[np.lexsort((-count[ok], -mean[ok]))]
