@@ -204,45 +204,50 @@ def issue_changes(scenario: Scenario, index: Sequence[int] | np.ndarray) -> list
     ``changed`` (an open issue moved). The entries are frozen and shared between the packages of
     one scenario (a frontier has thousands of packages but only issues x options entries)."""
     table = _change_table(scenario)
-    return [table[k][int(x)] for k, x in enumerate(index)]
+    out: list[IssueChange] = []
+    for k, (issue, x) in enumerate(zip(scenario.issues, index, strict=True)):
+        x = int(x)
+        entry = table[k].get(x)
+        if entry is None:
+            entry = table[k][x] = _issue_change(issue, x)
+        out.append(entry)
+    return out
 
 
-#: The last issue list's per-issue, per-position IssueChange entries (see ``issue_changes``).
-_CHANGE_TABLE: list[Any] = [None, None]
+def _issue_change(issue: Any, x: int) -> IssueChange:
+    if issue.value is None:
+        change: Change = "set"
+    elif issue.index_of(issue.value) == x:
+        change = "kept"
+    elif issue.status == "provisional":
+        change = "reopened"
+    else:
+        change = "changed"
+    return IssueChange(
+        issue=issue.name,
+        status=issue.status,
+        reference=None if issue.value is None else value_out(issue.value),
+        value=value_out(issue.value_at(x)),
+        change=change,
+    )
 
 
-def _change_table(scenario: Scenario) -> list[list[IssueChange]]:
+#: The last issue list's IssueChange entries, per issue by grid position, filled on first use
+#: (see ``issue_changes``).
+_CHANGE_TABLE: list[Any] = [None]
+
+
+def _change_table(scenario: Scenario) -> list[dict[int, IssueChange]]:
     # keyed by what the entries are made of, so a scenario edited in place gets new ones
     key = tuple(
         (i.name, i.status, i.value, tuple(i.options or ()), i.min, i.max, i.step)
         for i in scenario.issues
     )
-    if _CHANGE_TABLE[0] == key:
-        return _CHANGE_TABLE[1]
-    table: list[list[IssueChange]] = []
-    for issue in scenario.issues:
-        ref = None if issue.value is None else issue.index_of(issue.value)
-        row = []
-        for k in range(issue.size):
-            if ref is None:
-                change: Change = "set"
-            elif ref == k:
-                change = "kept"
-            elif issue.status == "provisional":
-                change = "reopened"
-            else:
-                change = "changed"
-            row.append(
-                IssueChange(
-                    issue=issue.name,
-                    status=issue.status,
-                    reference=None if issue.value is None else value_out(issue.value),
-                    value=value_out(issue.value_at(k)),
-                    change=change,
-                )
-            )
-        table.append(row)
-    _CHANGE_TABLE[:] = [key, table]
+    cached = _CHANGE_TABLE[0]  # one (key, table) pair: read and replaced atomically (threads)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    table: list[dict[int, IssueChange]] = [{} for _ in scenario.issues]
+    _CHANGE_TABLE[0] = (key, table)
     return table
 
 
