@@ -181,6 +181,9 @@ def _grid(rows: list[list[str]], header_rows: int = 1) -> str:
 def _status_line(result: Any) -> str:
     st = result.status
     exact = "exact" if result.exact else f"NOT exact ({st.termination.value})"
+    over = getattr(result, "exact_over", None)
+    if over and not result.exact and st.termination.value == "optimal":
+        exact = f"NOT exact: exact over {over}"  # a robust search over a candidate set
     return f"{exact}; solver {st.solver or '-'}, {st.solves} solves, {st.seconds:.2f} s"
 
 
