@@ -36,3 +36,7 @@ class ModelError(DealoptError):
 
 class FastPathNotApplicable(DealoptError):
     """The exact numpy fast path cannot handle this scenario (the caller falls back to the MILP)."""
+
+
+class WorkspaceError(DealoptError):
+    """The app's workspace database cannot be opened, read or written (locked, read-only, corrupt)."""
