@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from pathlib import Path
 
 UI_DIR = Path(__file__).resolve().parent
@@ -70,6 +71,7 @@ def main() -> None:
             st.caption(s.summary_line())
         state.download_button(st.sidebar, key="download_scenario_sidebar")
     workspace_panel.panel(st.sidebar)
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     state.start_run()
     try:
         nav.run()
@@ -77,6 +79,13 @@ def main() -> None:
         logging.getLogger("dealopt.ui").exception("page %s failed", nav.title)
         state.error_box(e)
         st.caption("The details are in the server log. Your scenario is kept in this session.")
+    logging.getLogger("dealopt.ui").debug(
+        "page %s drawn in %.3f s (%.3f s CPU), %d result(s) pending",
+        nav.title,
+        time.perf_counter() - t0,
+        time.thread_time() - cpu0,
+        len(state.pending()),
+    )
     waiting = state.pending()
     if waiting:
         _redraw_when_ready(waiting)

@@ -701,7 +701,7 @@ def _cached_call(
 # Background computation (ui/components/background.py): a page waits at most WAIT_S in total for
 # its results, then shows what it has with a spinner for the rest, and redraws when they arrive.
 WAIT_ENV = "DEALOPT_UI_WAIT"
-WAIT_S = 0.5
+WAIT_S = 0.35
 RUN_DEADLINE = "dealopt_run_deadline"
 PENDING = "dealopt_pending"
 

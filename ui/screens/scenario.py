@@ -432,11 +432,18 @@ def _directions(data: dict[str, Any], j: int, issue: dict[str, Any]) -> None:
     iname = str(issue.get("name"))
     current = ed.directions(data, iname)
     guess = ed.guess_directions(data, issue)
+    guessed = state.wkey("guessed", j)  # set while the directions shown are our guess
     if guess is not None and all(v is None for v in current.values()):
         for party_name, shape in guess[0].items():
             ed.set_direction(data, issue, party_name, shape)
         state.commit(note=f"guessed the directions of {iname}")
         current = ed.directions(data, iname)
+        st.session_state[guessed] = True
+
+    def answer(v: Any, party_name: str) -> None:
+        st.session_state.pop(guessed, None)  # the user's own answer from now on
+        ed.set_direction(data, issue, party_name, v)
+
     choices = [None, *ed.DIRECTIONS]
     cols = st.columns(max(len(current), 1))
     for n, (col, (party_name, shape)) in enumerate(zip(cols, current.items(), strict=False)):
@@ -450,12 +457,19 @@ def _directions(data: dict[str, Any], j: int, issue: dict[str, Any]) -> None:
             ),
             key=k,
             on_change=_apply,
-            args=(k, lambda v, party_name=party_name: ed.set_direction(data, issue, party_name, v)),
+            args=(k, lambda v, party_name=party_name: answer(v, party_name)),
             help="How this side values the number: more is better (e.g. the seller on a price), "
             "less is better (the buyer on a price), or best at one value.",
         )
-    if guess is not None:
+    if guess is not None and st.session_state.get(guessed):
         st.caption(f":material/lightbulb: {guess[1]}")
+    elif guess is not None and any(
+        current.get(p) not in (g, "peak", "piecewise") for p, g in guess[0].items()
+    ):
+        st.caption(
+            f":material/lightbulb: Usually {guess[1].split(': ', 1)[1].removesuffix(' Check each side.')} "
+            "The directions above differ: check them."
+        )
     elif any(v is None for v in current.values()):
         st.caption(
             ":material/help: Say for each side whether more or less is better; "
@@ -717,8 +731,8 @@ def _preferences(data: dict[str, Any]) -> None:
         return
     _weights(data, parties, issues)
     st.markdown(
-        "**Values** — how much each side likes each option (categorical issues: any "
-        "non-negative scores, the best counts as 1)."
+        "**Values** — how much each side likes each option (any non-negative scores, the best "
+        "counts as 1; when unsure, a range: low / likely / high, e.g. 30 / 50 / 70)."
     )
     cats = [i for i in issues if "options" in i]
     nums = [i for i in issues if "options" not in i]
