@@ -144,12 +144,25 @@ def test_start_blank_keeps_the_previous_negotiation(page, server) -> None:  # no
     _idle(page)
     assert _download(page)["name"] == "New negotiation"
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text(re.compile(r"Saved negotiations \(\d+\)")).wait_for()
-    picker = sidebar.get_by_role("combobox")
-    picker.last.click()
-    options = page.get_by_role("option").all_inner_texts()
+    sidebar.get_by_text(re.compile(r"Saved negotiations")).wait_for()
+    listed = sidebar.get_by_role("button", name=re.compile("^" + re.escape(before)))
+    assert listed.count() == 1
     _shot(page, "negotiation_list")
-    assert any(o.startswith(before) for o in options), options
-    page.get_by_role("option").filter(has_text=before).first.click()
+    listed.first.click()
+    expect(sidebar.get_by_text(f"Scenario: {before}")).to_be_visible()
     _idle(page)
     assert _download(page)["name"] == before  # and it opens again, as it was
+
+
+def test_no_deploy_button_nor_developer_menu(page, server) -> None:  # noqa: F811
+    """`.streamlit/config.toml` (toolbarMode = "viewer") is what the app runs with."""
+    _open(page, server + "/")
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    menu = page.locator('[data-testid="stMainMenu"]')
+    if menu.count():
+        menu.first.click()
+        page.wait_for_timeout(500)
+        items = " ".join(page.locator('[data-testid="stMainMenuPopover"]').all_inner_texts())
+        _shot(page, "main_menu")
+        for developer_item in ("Clear cache", "Deploy", "Developer"):
+            assert developer_item not in items, items

@@ -228,7 +228,7 @@ def test_load_example_and_start_blank_start_new_negotiations() -> None:
     assert [n.id for n in ws.negotiations()][:3] == [third, second, first]
     assert ws.load(first)["issues"][0]["value"] == 50  # the edited one is all there
     # Switching back in the sidebar opens it as it was.
-    at.selectbox(key="workspace_pick").set_value(first).run()
+    at.button(key=f"workspace_open:{first}").click().run()
     assert at.session_state[state.NEGOTIATION] == first
     assert _data(at)["issues"][0]["value"] == 50
     # A new session (a reload, a restart) comes back to the last one opened.

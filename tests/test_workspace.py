@@ -3,9 +3,9 @@ processes writing at once, and a locked, read-only or damaged database file."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -81,23 +81,26 @@ def test_negotiations_listed_newest_first_and_last_opened(tmp_path) -> None:
     assert ws.last_opened() is None and [n.name for n in ws.negotiations()] == ["A"]
 
 
-def _writer(path: str, nid: str, who: int, n: int) -> None:
-    ws = Workspace(path)
-    for k in range(n):
-        ws.save(nid, {"name": f"writer {who}", "k": k, "pad": "x" * 5000})
+WRITER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from ui.workspace import Workspace
+ws = Workspace(sys.argv[2])
+for k in range(int(sys.argv[5])):
+    ws.save(sys.argv[3], {"name": "writer " + sys.argv[4], "k": k, "pad": "x" * 5000})
+"""
 
 
 def test_two_processes_writing_never_tear_a_version(tmp_path) -> None:
     path = str(tmp_path / "w.sqlite")
     ws = Workspace(path)
     nid = ws.create({"name": "start"})
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, nid, who, 40)) for who in (1, 2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT), path, nid, str(who), "40"])
+        for who in (1, 2)
+    ]
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+        assert p.wait(timeout=120) == 0
     vs = ws.versions(nid)
     numbers = sorted(v.number for v in vs)
     assert numbers == list(range(1, len(numbers) + 1))  # no gap, no duplicate

@@ -5,7 +5,9 @@ It replaces an ``st.data_editor`` table, which lost values typed in a burst (its
 showed the number, the app never received it: reproduced with Playwright, 3 of 3 values lost with
 no delay between keys, 2 of 3 at 0.3 s). Plain text boxes receive every key the browser gets,
 commit on Enter or Tab, paste like any text field, show a range in full, and keep what was typed
-when it is not a number, with the message next to the cell.
+when it is not a number, with the message next to the cell. The Scenario page also keeps the
+height above its tabs constant: a warning appearing there after an edit moved the next cell
+under a fast typist's cursor and its keystrokes went nowhere (seen with Playwright under load).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The sidebar's workspace panel: which negotiation is open, that it is saved (and as which
-version), Undo / Redo, and the list of saved negotiations to switch to.
+version), Undo / Redo, and the list of saved negotiations (one button each) to switch to.
 
 Nothing here replaces the open scenario without keeping it: switching opens another saved
 negotiation, the one left stays in the list with all its versions.
@@ -15,7 +15,8 @@ import streamlit as st
 from optimizer.errors import WorkspaceError
 from ui import state
 
-PICK = "workspace_pick"
+OPEN = "workspace_open"
+SHOWN = 6
 
 
 def when(t: float) -> str:
@@ -26,12 +27,6 @@ def when(t: float) -> str:
     if age < 3600:
         return f"{int(age // 60)} min ago"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
-
-
-def _switch() -> None:
-    nid = st.session_state.get(PICK)
-    if nid and nid != state.negotiation_id():
-        state.open_negotiation(nid)
 
 
 def panel(container: Any = st.sidebar) -> None:
@@ -75,18 +70,27 @@ def panel(container: Any = st.sidebar) -> None:
             return
         if not items:
             return
-        labels = {n.id: f"{n.name} · {when(n.updated)}" for n in items}
         current = state.negotiation_id()
-        ids = list(labels)
-        if current not in labels:
-            current = ids[0]
-        st.session_state[PICK] = current  # always show the open one (another tab may switch)
-        st.selectbox(
-            f"Saved negotiations ({len(items)})",
-            ids,
-            format_func=lambda i: labels.get(i, i),
-            key=PICK,
-            on_change=_switch,
-            help="Every negotiation is kept in the workspace with all its versions; pick one to "
-            "open it. 'Start blank' and 'Load example' add a new one.",
+        st.markdown(f"**Saved negotiations** ({len(items)})")
+        shown = items if len(items) <= SHOWN else items[:SHOWN]
+        _buttons(shown, current)
+        if len(items) > SHOWN:
+            with st.expander(f"{len(items) - SHOWN} older"):
+                _buttons(items[SHOWN:], current)
+
+
+def _buttons(items: list[Any], current: str | None) -> None:
+    """One button per negotiation (the open one marked); a click opens it as it was saved."""
+    for n in items:
+        is_open = n.id == current
+        st.button(
+            f"{n.name} · {when(n.updated)}",
+            key=f"{OPEN}:{n.id}",
+            icon=":material/folder_open:" if is_open else ":material/description:",
+            type="primary" if is_open else "secondary",
+            disabled=is_open,
+            on_click=state.open_negotiation,
+            args=(n.id,),
+            width="stretch",
+            help="Open now" if is_open else "Open this negotiation (the one open now stays saved).",
         )

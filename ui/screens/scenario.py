@@ -1064,20 +1064,27 @@ def page() -> None:
     s = state.get_scenario()
     problems = state.get_problems()
     src = state.source()
-    with st.container():  # one element above the tabs, whatever it holds: the tabs keep their place
+    # Above the tabs: always one banner and one folded line, whatever they hold, so nothing
+    # below moves while the user types (a field that moved under the cursor lost keystrokes).
+    with st.container():
         if s is not None:
             st.success(
                 f"**{s.name}** — {s.summary_line()}" + (f" · from {src}" if src else ""),
                 icon=":material/check_circle:",
             )
-            state.problems_box(state.get_warnings())
+            warnings = state.get_warnings()
+            with st.expander(
+                f"{len(warnings)} warning(s)" if warnings else "No warnings",
+                icon=":material/warning:" if warnings else ":material/check:",
+            ):
+                state.problems_box(warnings)
         else:
             st.error(
                 f"{len(problems)} problem(s) to fix — each is shown next to its field below. "
                 "Your entries are kept.",
                 icon=":material/error:",
             )
-            with st.expander("All problems", expanded=len(problems) <= 3):
+            with st.expander(f"All problems ({len(problems)})", icon=":material/error:"):
                 for p in problems:
                     st.markdown(f"- {state.problem_text(p)}")
     tabs = st.tabs(
