@@ -271,6 +271,9 @@ def test_learn_preferences_by_comparing_packages(page, server) -> None:
     page.goto(server + "/")
     page.locator("h1").filter(has_text="Scenario").wait_for()
     _idle(page)
+    # A new visit reopens the last negotiation (the upload above): start the SaaS one afresh.
+    page.get_by_role("button", name="Load example").click()
+    _idle(page)
     page.get_by_role("tab", name="Preferences").click()
     _idle(page)
     page.get_by_text("Which would Northwind Ops rather have?").wait_for()

@@ -63,12 +63,14 @@ def _type_scores(pg, speed: str, values: dict[tuple[str, str], int]) -> None:
         issue = SCORE_ISSUES[speed][0]
         cell = _cell(pg, party, issue, option)
         cell.click()
+        expect(cell).to_be_focused()  # as a person sees the cursor in the cell
         pg.keyboard.press("ControlOrMeta+a")
         if speed == "paste":
             pg.evaluate("t => navigator.clipboard.writeText(t)", str(v))
             pg.keyboard.press("ControlOrMeta+v")
         else:
             pg.keyboard.type(str(v), delay=0 if speed in ("burst", "fast") else 80)
+        expect(cell).to_have_value(str(v))  # and the number in it before moving on
         pg.keyboard.press("Tab")
         if delay:
             pg.wait_for_timeout(delay)
