@@ -7,7 +7,7 @@ EXAMPLE ?= examples/saas_renewal.yaml
 PORT ?= 8501
 LINT_PATHS := $(wildcard optimizer ui tests examples benchmarks)
 
-.PHONY: app test lint format venv clean bench
+.PHONY: app test lint format venv clean bench bench-app
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -20,8 +20,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 venv: $(STAMP)
 
+# The app keeps negotiations in its workspace ($$DEALOPT_WORKSPACE, default
+# ~/.local/share/dealopt/workspace.sqlite); `make app WORKSPACE=/path/file.sqlite` uses another.
+# EXAMPLE is the scenario the first start opens. Streamlit's settings: .streamlit/config.toml.
+WORKSPACE ?=
 app: $(STAMP)
-	DEALOPT_SCENARIO=$(EXAMPLE) $(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(if $(WORKSPACE),DEALOPT_WORKSPACE=$(WORKSPACE)) DEALOPT_SCENARIO=$(EXAMPLE) $(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -38,6 +42,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_frontier.py
 	$(BIN)/python benchmarks/bench_speed.py
+
+bench-app: $(STAMP)
+	$(BIN)/python benchmarks/bench_app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -44,3 +44,7 @@ class ProposalGuardError(DealoptError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class WorkspaceError(DealoptError):
+    """The app's workspace database cannot be opened, read or written (locked, read-only, corrupt)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,22 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bruteforce.py importable
+
+# AppTest runs the app's engine calls in the test process (monkeypatches apply; no worker pool);
+# the browser tests start a real server with its worker processes.
+os.environ["DEALOPT_UI_WORKERS"] = "0"
+# The app's workspace: never the user's own folder, not even for a test that forgets the fixture.
+os.environ["DEALOPT_WORKSPACE"] = str(
+    Path(tempfile.mkdtemp(prefix="dealopt-test-")) / "workspace.sqlite"
+)
+
+
+@pytest.fixture(autouse=True)
+def _temp_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test starts with an empty workspace of its own (``$DEALOPT_WORKSPACE``)."""
+    path = tmp_path / "workspace.sqlite"
+    monkeypatch.setenv("DEALOPT_WORKSPACE", str(path))
+    return path
 
 
 def _solver_params() -> list:

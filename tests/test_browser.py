@@ -44,10 +44,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh ``streamlit run ui/app.py`` on a free loopback port (the SaaS example loaded)."""
     port = _free_port()
-    env = {**os.environ, "DEALOPT_SCENARIO": "examples/saas_renewal.yaml"}
+    env = {
+        **os.environ,
+        "DEALOPT_SCENARIO": "examples/saas_renewal.yaml",
+        "DEALOPT_UI_WORKERS": "2",
+        "DEALOPT_WORKSPACE": str(tmp_path_factory.mktemp("workspace") / "workspace.sqlite"),
+    }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
@@ -265,6 +270,9 @@ def test_learn_preferences_by_comparing_packages(page, server) -> None:
     table (low / likely / high) is shown; then learn the other side's ranges from its offers."""
     page.goto(server + "/")
     page.locator("h1").filter(has_text="Scenario").wait_for()
+    _idle(page)
+    # A new visit reopens the last negotiation (the upload above): start the SaaS one afresh.
+    page.get_by_role("button", name="Load example").click()
     _idle(page)
     page.get_by_role("tab", name="Preferences").click()
     _idle(page)

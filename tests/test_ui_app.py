@@ -298,20 +298,15 @@ def test_marking_an_issue_without_value_agreed_settles_it() -> None:
     assert s.issue("support tier").value is not None
 
 
-def test_option_scores_edited_through_the_data_editor() -> None:
+def test_option_scores_edited_in_the_score_grid() -> None:
     from optimizer.searches.improve import improve
 
     at = _app()
     before = _scenario(at)
     us = before.party_names.index(before.us_name)
-    key = wkey(at, "scores", "payment terms", 3)
     # Northwind now cares only for net 30 payment terms.
-    at.session_state[key] = {
-        "edited_rows": {0: {f"p{us}": 100.0}, 2: {f"p{us}": 0.0}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    at.text_input(key=wkey(at, "score", "payment terms", "net 30", us)).set_value("100").run()
+    at.text_input(key=wkey(at, "score", "payment terms", "net 90", us)).set_value("0").run()
     assert not at.exception
     s = _scenario(at)
     scores = s.party(s.us_name).preferences.values["payment terms"]
@@ -370,19 +365,19 @@ def test_tradeoff_selection_and_comparison() -> None:
 def test_invalid_entry_is_flagged_next_to_field_and_kept() -> None:
     at = _app()
     key = wkey(at, "issue", 0, "min")  # price per seat: 40..60
-    at.number_input(key=key).set_value(70).run()
+    at.text_input(key=key).set_value("70").run()
     assert not at.exception
     assert at.session_state[state.SCENARIO] is None
     assert at.session_state[state.DATA]["issues"][0]["min"] == 70
     flagged = [e.value for e in at.error]
-    assert any('issue "price per seat"' in e and "is above max" in e for e in flagged)
-    assert at.number_input(key=key).value == 70
+    assert any("price per seat" in e and "is above max" in e for e in flagged)
+    assert at.text_input(key=key).value == "70"
     # Result pages say what to fix instead of failing; the entry survives the round trip.
     for page in PAGES[1:]:
         _goto(at, page)
         assert "problem(s); fix them on the Scenario page" in _texts(at)
     _goto(at, "screens/scenario.py")
-    assert at.number_input(key=key).value == 70
+    assert at.text_input(key=key).value == "70"
     assert "min: 70" in state.dump_yaml(at.session_state[state.DATA])
 
 
@@ -465,7 +460,7 @@ def test_upload_valid_invalid_and_unreadable_files() -> None:
     assert not at.exception
     assert at.session_state[state.SCENARIO] is None
     assert at.session_state[state.DATA]["issues"][0]["value"] == 61
-    assert any('issue "price per seat"' in e.value and "61" in e.value for e in at.error)
+    assert any("price per seat" in e.value and "61" in e.value for e in at.error)
 
     # Not YAML at all: a message, and the text waits in the YAML tab to be fixed.
     at.file_uploader(key="upload").set_value(("bad.yaml", b"name: [oops\n", "text/yaml"))
@@ -715,8 +710,8 @@ def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
     weights = at.session_state[state.DATA]["parties"][them]["preferences"]["weights"]
     assert weights[issue] == [w, w, w]  # low = likely = high to start: nothing changes yet
     assert not has_ranges(_scenario(at))
-    at.number_input(key=wkey(at, "range", them, issue, "low")).set_value(w / 2).run()
-    at.number_input(key=wkey(at, "range", them, issue, "high")).set_value(w * 2).run()
+    at.text_input(key=wkey(at, "range", them, issue, "low")).set_value(f"{w / 2:g}").run()
+    at.text_input(key=wkey(at, "range", them, issue, "high")).set_value(f"{w * 2:g}").run()
     s = _scenario(at)
     assert s.party(other).preferences.weights[issue] == Range(low=w / 2, likely=w, high=w * 2)
     assert has_ranges(s)
@@ -728,18 +723,18 @@ def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
     # A low above the likely value is flagged with the validator's message and kept as typed.
     _goto(at, "screens/scenario.py")
     key = wkey(at, "range", them, issue, "low")
-    at.number_input(key=key).set_value(w * 3).run()
+    at.text_input(key=key).set_value(f"{w * 3:g}").run()
     assert not at.exception
     assert at.session_state[state.SCENARIO] is None
     assert any("low <= likely <= high" in e.value for e in at.error)
-    assert at.number_input(key=key).value == w * 3
+    assert at.text_input(key=key).value == f"{w * 3:g}"
     weights = at.session_state[state.DATA]["parties"][them]["preferences"]["weights"]
     assert weights[issue] == [w * 3, w, w * 2]
-    at.number_input(key=key).set_value(w / 2).run()  # fixed: valid again
+    at.text_input(key=key).set_value(f"{w / 2:g}").run()  # fixed: valid again
     assert _scenario(at).party(other).preferences.weights[issue].low == w / 2
     # The walk-away point's range is edited in the same place.
     raw = at.session_state[state.DATA]["parties"][them]["reservation_value"]
-    rv_key = wkey(at, "range", them, "reservation_value", "high", str(raw))
-    at.number_input(key=rv_key).set_value(float(raw[1]) + 10).run()
+    rv_key = wkey(at, "range", them, "reservation_value", "high")
+    at.text_input(key=rv_key).set_value(f"{float(raw[1]) + 10:g}").run()
     rv = _scenario(at).party(other).reservation_value
     assert (rv.likely, rv.high) == (raw[1], raw[1] + 10)

@@ -573,14 +573,26 @@ def test_uncertainty_page_shows_probabilities_robust_package_and_questions() -> 
     for q in questions(s, k=3):
         assert q.text in texts
     frames = [d.value for d in at.dataframe]
-    probs = next(f for f in frames if len(f.index) and f.index[0] == "P(win-win)")
+    row = "Chance of a win-win"
+    probs = next(f for f in frames if len(f.index) and f.index[0] == row)
     expected = annotated_improve(s, "maxmin", 3)
     for i, pkg in enumerate(expected.packages):
-        assert probs.loc["P(win-win)"].iloc[i] == f"{100 * pkg.p_win_win:.0f}%"
-    robust_check = next(f for f in frames if "win-win in sample" in f.index)
+        assert probs.loc[row].iloc[i] == f"{100 * pkg.p_win_win:.0f}%"
+    robust_check = next(f for f in frames if "win-win in the tried estimates" in f.index)
     assert robust_check.shape[1] >= 1
     captions = " ".join(c.value for c in at.caption)
-    assert "Sample-average approximation with 200 samples" in captions
+    assert "in at least 80% of 200 tried estimates" in captions
+    # Every package a question names is shown on the page, with its options.
+    for q in questions(s, k=3):
+        for number in (q.recommended_number, q.alternative_number):
+            if number is not None:
+                assert any(
+                    any(str(c).startswith(f"Package {number} ") for c in f.columns) for f in frames
+                ), number
+    # The page speaks the negotiator's words, not the method's.
+    shown = texts + captions + " ".join(str(f.index.tolist()) for f in frames)
+    for jargon in ("sample-average", "alpha", "p_win_win", "solves", "SAA"):
+        assert jargon not in shown, jargon
 
 
 def _brute_best(s: Scenario, objective: str = "maxmin") -> tuple[np.ndarray, np.ndarray]:

@@ -218,10 +218,9 @@ def add_issue(data: dict[str, Any], kind: str = "categorical") -> str:
         issues.append({"name": name, "options": ["Option A", "Option B"]})
     for j, p in enumerate(as_list(data.get("parties"))):
         if isinstance(p, dict):
-            prefs = party(data, j)["preferences"]
-            prefs["weights"][name] = 1
-            if kind == "numeric":
-                prefs["values"][name] = {"shape": "increasing" if j % 2 else "decreasing"}
+            party(data, j)["preferences"]["weights"][name] = 1
+    # A numeric issue gets no direction yet: the Issues tab asks each side's (with a guess once
+    # its name or unit says money), instead of silently counting more as better for everyone.
     return name
 
 
@@ -566,3 +565,198 @@ def remove_constraint(data: dict[str, Any], idx: int) -> None:
         del cons[idx]
     if not cons:
         data.pop("constraints", None)
+
+
+# --------------------------------------------------------------------------------------------
+# Typed numbers (a text field that keeps what was typed and says what is wrong)
+# --------------------------------------------------------------------------------------------
+
+
+def parse_number(text: Any) -> float | None | str:
+    """A typed number: the float, None when empty, or a message saying why it is not a number.
+
+    A decimal comma is accepted when it cannot be a thousands separator ("56,5" -> 56.5,
+    "1.250,5" -> 1250.5, "1,250.5" -> 1250.5); "1,250" alone is ambiguous and refused with a
+    message, as is anything that is not a number ("5x7")."""
+    if text is None:
+        return None
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    s = str(text).strip().replace("\u2009", "").replace("\u00a0", "").replace(" ", "")
+    if not s:
+        return None
+    shown = str(text).strip()
+    if s.count(",") and s.count("."):
+        if s.rfind(",") > s.rfind("."):  # 1.250,5: dot thousands, comma decimal
+            s = s.replace(".", "").replace(",", ".")
+        else:  # 1,250.5
+            s = s.replace(",", "")
+    elif s.count(",") == 1:
+        head, tail = s.split(",")
+        if len(tail) == 3 and head.lstrip("+-").isdigit() and head.lstrip("+-") != "0":
+            return (
+                f"{shown!r} is ambiguous: write {head}{tail} for {head} thousand "
+                f"or {head}.{tail} for a decimal"
+            )
+        s = head + "." + tail
+    elif s.count(",") > 1:
+        s = s.replace(",", "")  # 1,250,000
+    try:
+        x = float(s)
+    except ValueError:
+        return f"{shown!r} is not a number (e.g. 56.5 or 56,5)"
+    if x != x or x in (float("inf"), float("-inf")):
+        return f"{shown!r} is not a finite number"
+    return x
+
+
+def number_text(v: Any) -> str:
+    """A raw number as the text a number field starts with ("" for none; kept text as is)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int | float):
+        return format_number(float(v))
+    return str(v)
+
+
+def parse_estimate(text: Any) -> Any:
+    """A typed score or weight: a number, a range ``low / likely / high`` (as a list of three),
+    None when empty, or an ``Invalid`` carrying the message (the text is kept as typed)."""
+    if text is None or not str(text).strip():
+        return None
+    parts = [p.strip() for p in str(text).split("/")]
+    if len(parts) == 1:
+        x = parse_number(parts[0])
+        return Invalid(str(text).strip(), x) if isinstance(x, str) else tidy(x)
+    if len(parts) != 3:
+        return Invalid(
+            str(text).strip(), f"{str(text).strip()!r}: write one number or low / likely / high"
+        )
+    out = []
+    for name, p in zip(RANGE_PARTS, parts, strict=True):
+        x = parse_number(p)
+        if x is None:
+            return Invalid(str(text).strip(), f"the {name} value is missing (low / likely / high)")
+        if isinstance(x, str):
+            return Invalid(str(text).strip(), f"{name}: {x}")
+        out.append(tidy(x))
+    return out
+
+
+class Invalid(str):
+    """Text typed into a number field that is not a number; ``message`` says why."""
+
+    message: str
+
+    def __new__(cls, text: str, message: str) -> Invalid:
+        obj = super().__new__(cls, text)
+        obj.message = message
+        return obj
+
+
+def estimate_text(v: Any) -> str:
+    """A raw estimate as the text of its field: ``40``, ``30 / 40 / 60`` for a range."""
+    if is_range(v):
+        return " / ".join(number_text(x) for x in est_parts_raw(v))
+    return number_text(v)
+
+
+def est_parts_raw(v: Any) -> list[Any]:
+    """The three raw parts of a range (as stored, even when not numbers)."""
+    if isinstance(v, dict):
+        return [v.get(p) for p in RANGE_PARTS]
+    return list(v)
+
+
+def set_estimate(old: Any, new: Any) -> Any:
+    """The value to store for a typed estimate: a number, a range keeping ``old``'s form (a
+    low/likely/high mapping stays one), or the invalid text as typed (the validator flags it)."""
+    if isinstance(new, list) and isinstance(old, dict) and "likely" in old:
+        return {**old, **dict(zip(RANGE_PARTS, new, strict=True))}
+    return str(new) if isinstance(new, Invalid) else new
+
+
+# --------------------------------------------------------------------------------------------
+# Guided entry: each side's direction on a numeric issue
+# --------------------------------------------------------------------------------------------
+
+DIRECTIONS = {
+    "increasing": "more is better",
+    "decreasing": "less is better",
+    "peak": "a best value",
+    "piecewise": "points (value:score)",
+}
+_MONEY = ("price", "cost", "fee", "rate", "rent", "charge", "tariff", "budget", "premium", "spend")
+_MONEY_UNITS = ("$", "€", "£", "¥", "usd", "eur", "gbp", "chf", "dollar", "euro", "kusd", "k€")
+_EARNED = ("salary", "wage", "bonus", "commission", "income", "revenue", "compensation")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w]
+
+
+def guess_directions(
+    data: dict[str, Any], issue: dict[str, Any]
+) -> tuple[dict[str, str], str] | None:
+    """Each party's likely direction on a numeric issue, from its name and unit, and the reason
+    in words; None when the name and unit say nothing (then the user is asked, not guessed for).
+
+    Money paid (a price, a cost, a fee, a unit like USD): the payer -- taken to be us, the side
+    preparing the negotiation -- prefers less and the other sides more. Money earned (a salary,
+    a bonus): we prefer more, the payer less."""
+    name, unit = str(issue.get("name", "")), str(issue.get("unit", ""))
+    words = _words(name) + _words(unit)
+    money_unit = any(u in unit.lower() for u in _MONEY_UNITS)
+    earned = any(w.startswith(e) for w in words for e in _EARNED)
+    paid = any(w.startswith(m) for w in words for m in _MONEY) or money_unit
+    if not (earned or paid):
+        return None
+    names = [str(as_dict(p).get("name", "")) for p in as_list(data.get("parties"))]
+    if not names:
+        return None
+    us = data.get("us") if data.get("us") in names else names[0]
+    ours, theirs = ("increasing", "decreasing") if earned else ("decreasing", "increasing")
+    what = "money we earn" if earned else "a price or cost"
+    reason = (
+        f"Guessed from {'the unit ' + repr(unit) if money_unit and not earned else repr(name)}: "
+        f"{what} — {us} prefers {'more' if earned else 'less'}, "
+        f"the other side{'s' if len(names) > 2 else ''} {'less' if earned else 'more'}. "
+        "Check each side."
+    )
+    return {n: (ours if n == us else theirs) for n in names}, reason
+
+
+def directions(data: dict[str, Any], issue_name: str) -> dict[str, str | None]:
+    """Each party's current shape on a numeric issue (None when not given)."""
+    out: dict[str, str | None] = {}
+    for p in as_list(data.get("parties")):
+        p = as_dict(p)
+        spec = as_dict(as_dict(as_dict(p.get("preferences")).get("values")).get(issue_name))
+        out[str(p.get("name", ""))] = spec.get("shape") if spec else None
+    return out
+
+
+def set_direction(
+    data: dict[str, Any], issue: dict[str, Any], party_name: str, shape: str | None
+) -> None:
+    """Set one party's direction on a numeric issue (a peak starts mid-range, points at the ends)."""
+    iname = str(issue.get("name"))
+    for j, p in enumerate(as_list(data.get("parties"))):
+        if as_dict(p).get("name") != party_name:
+            continue
+        values = party(data, j)["preferences"]["values"]
+        if shape is None:
+            values.pop(iname, None)
+            return
+        old = as_dict(values.get(iname))
+        if old.get("shape") == shape:
+            return
+        lo, hi = est_point(issue.get("min")) or 0.0, est_point(issue.get("max")) or 0.0
+        if shape == "peak":
+            values[iname] = {"shape": "peak", "peak": tidy((lo + hi) / 2)}
+        elif shape == "piecewise":
+            values[iname] = {"shape": "piecewise", "points": [[tidy(lo), 0], [tidy(hi), 100]]}
+        else:
+            values[iname] = {"shape": shape}

@@ -21,6 +21,21 @@ in a scenario file, kept even while invalid so nothing typed is lost) and the la
 * ``state.examples() -> list[Example]`` -- the ready scenarios in ``examples/`` (name, path, title).
 * ``state.revision()`` / ``state.wkey(*parts)`` -- widget keys that change when a new scenario is
   loaded, so form widgets are rebuilt from the new data instead of keeping stale values.
+* ``state.data_revision()`` -- bumped on every change of the data (views of the whole scenario,
+  such as the YAML tab, key on it so they never show a stale scenario).
+
+The workspace (autosave)
+------------------------
+Each session works on one negotiation of the workspace (``ui/workspace.py``, a SQLite file). Every
+change of the data is saved as a new version; loading an example, uploading a file or starting
+blank starts a *new* negotiation (nothing is replaced). The negotiation's id is in the page URL
+(``?n=...``) and remembered as the last one opened, so a reload or a restart comes back to it.
+
+* ``state.workspace() -> Workspace | None`` (None, with ``state.workspace_error()``, when the file
+  cannot be used: the session then keeps the data, and says so);
+* ``state.negotiation_id()``, ``state.version()``, ``state.open_negotiation(nid)``,
+  ``state.restore_version(v)``, ``state.undo()`` / ``state.redo()`` (``can_undo`` / ``can_redo``);
+* ``state.apply_text(text)`` -- the YAML editor: replace the data of the *same* negotiation.
 * ``state.scenario_key(scenario) -> str`` -- the scenario's canonical JSON (the cache key).
 
 Engine calls (cached)
@@ -59,6 +74,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +82,15 @@ from typing import Any
 import streamlit as st
 import yaml
 
-from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidationError
+from optimizer.errors import (
+    DealoptError,
+    ScenarioFileError,
+    ScenarioValidationError,
+    WorkspaceError,
+)
 from optimizer.scenario.models import Problem, Scenario
+from ui.components import background, words
+from ui.workspace import Workspace, dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
@@ -80,6 +103,17 @@ PROBLEMS = "dealopt_problems"
 SOURCE = "dealopt_source"
 REV = "dealopt_rev"
 LOAD_ERROR = "dealopt_load_error"
+DATA_REV = "dealopt_data_rev"
+WORKSPACE = "dealopt_workspace"
+WORKSPACE_ERROR = "dealopt_workspace_error"
+NEGOTIATION = "dealopt_negotiation"
+VERSION = "dealopt_version"
+CURRENT = "dealopt_current_json"  # the data now (JSON): what undo goes back from
+SAVED = "dealopt_saved_json"  # the data as last saved (JSON), to save only real changes
+UNDO = "dealopt_undo"
+REDO = "dealopt_redo"
+UNDO_DEPTH = 50
+URL_PARAM = "n"
 
 OBJECTIVES: dict[str, str] = {
     "maxmin": "Max-min gain (fairest: raise the side that gains least)",
@@ -157,12 +191,25 @@ def _validate(data: Any) -> tuple[Scenario | None, list[Problem]]:
 
 
 def init_session() -> None:
-    """Load the starting scenario once per session ($DEALOPT_SCENARIO, else the first example)."""
+    """Open the workspace and the negotiation the user was on (the URL's ``?n=``, else the last
+    one opened); with none saved yet, start one from $DEALOPT_SCENARIO (or the first example)."""
     ss = st.session_state
     if DATA in ss:
         return
     ss[REV] = 0
+    ss[DATA_REV] = 0
+    ss[UNDO], ss[REDO] = [], []
+    ws = workspace()
+    if ws is not None:
+        try:
+            wanted = st.query_params.get(URL_PARAM)
+            nid = wanted if wanted and ws.exists(wanted) else ws.last_opened()
+            if nid is not None and open_negotiation(nid):
+                return
+        except WorkspaceError as e:
+            ss[WORKSPACE_ERROR] = str(e)
     env = os.environ.get("DEALOPT_SCENARIO")
+    load_error = None
     if env:
         path = Path(env)
         if not path.is_absolute() and not path.exists():
@@ -170,14 +217,168 @@ def init_session() -> None:
         if load_file(path):
             return
         load_error = ss.get(LOAD_ERROR)
-    else:
-        load_error = None
     exs = examples()
     if exs and load_file(exs[0].path):
         ss[LOAD_ERROR] = load_error
         return
-    set_data(copy.deepcopy(BLANK), source="blank")
+    start_negotiation(copy.deepcopy(BLANK), source="blank", note="started blank")
     ss[LOAD_ERROR] = load_error
+
+
+# --------------------------------------------------------------------------------------------
+# The workspace: autosave, negotiations, versions, undo
+# --------------------------------------------------------------------------------------------
+
+
+def workspace() -> Workspace | None:
+    """The session's workspace, opened on first use; None when it cannot be used (the reason is
+    ``workspace_error()``; the session keeps working on its own data)."""
+    ss = st.session_state
+    ws = ss.get(WORKSPACE)
+    if ws is not None:
+        return ws
+    if ss.get(WORKSPACE_ERROR) and not ss.get(WORKSPACE + ":retry"):
+        return None
+    ss[WORKSPACE + ":retry"] = False
+    try:
+        ws = Workspace()
+    except WorkspaceError as e:
+        ss[WORKSPACE_ERROR] = str(e)
+        ss[WORKSPACE + ":retry"] = "locked" in str(e)  # a lock passes: try again on the next save
+        return None
+    ss[WORKSPACE] = ws
+    ss[WORKSPACE_ERROR] = ws.read_only
+    return ws
+
+
+def workspace_error() -> str | None:
+    """Why changes are not being saved right now (None when they are)."""
+    return st.session_state.get(WORKSPACE_ERROR)
+
+
+def negotiation_id() -> str | None:
+    """The id of the negotiation being edited (None while the workspace is unavailable)."""
+    return st.session_state.get(NEGOTIATION)
+
+
+def version() -> int:
+    """The number of the version saved last (0 when not saved)."""
+    return int(st.session_state.get(VERSION) or 0)
+
+
+def data_revision() -> int:
+    """Bumped on every change of the data (keys of views of the whole scenario follow it)."""
+    return int(st.session_state.get(DATA_REV, 0))
+
+
+def _save(note: str) -> None:
+    """Save the data as a new version of the current negotiation (when it changed)."""
+    ss = st.session_state
+    text = ss[CURRENT]
+    if text == ss.get(SAVED):
+        return
+    ws, nid = workspace(), ss.get(NEGOTIATION)
+    if ws is None:
+        return
+    try:
+        if nid is None:
+            nid = ss[NEGOTIATION] = ws.create(ss[DATA], note=note)
+            ss[VERSION] = 1
+            ws.set_last_opened(nid)
+        else:
+            ss[VERSION] = ws.save(nid, ss[DATA], note=note)
+    except WorkspaceError as e:
+        ss[WORKSPACE_ERROR] = str(e)
+        return
+    ss[SAVED] = text
+    ss[WORKSPACE_ERROR] = ws.read_only
+
+
+def _track(before: str | None, after: str, undoing: str | None) -> None:
+    """Keep the undo and redo stacks (JSON texts of the data before each change)."""
+    ss = st.session_state
+    if before is None or before == after:
+        return
+    if undoing == "undo":
+        ss[REDO].append(before)
+    else:
+        ss[UNDO].append(before)
+        del ss[UNDO][:-UNDO_DEPTH]
+        if undoing is None:
+            ss[REDO].clear()
+
+
+def start_negotiation(data: Any, *, source: str, note: str) -> list[Problem]:
+    """A new negotiation in the workspace holding ``data`` (the current one stays saved)."""
+    ss = st.session_state
+    ss[NEGOTIATION] = None
+    ss[SAVED] = None
+    ss[VERSION] = 0
+    ss[UNDO], ss[REDO] = [], []
+    problems = _store(data, source=source, reset_widgets=True)
+    _save(note)
+    return problems
+
+
+def open_negotiation(nid: str, version: int | None = None) -> bool:
+    """Open a saved negotiation (its newest version); False when it cannot be read."""
+    ss = st.session_state
+    ws = workspace()
+    if ws is None:
+        return False
+    try:
+        data = ws.load(nid, version)
+        latest = ws.latest(nid)
+        if ws.read_only is None:
+            ws.set_last_opened(nid)
+    except WorkspaceError as e:
+        ss[WORKSPACE_ERROR] = str(e)
+        return False
+    ss[NEGOTIATION] = nid
+    ss[VERSION] = latest
+    ss[SAVED] = dumps(data)
+    ss[UNDO], ss[REDO] = [], []
+    ss[LOAD_ERROR] = None
+    _store(data, source="workspace", reset_widgets=True)
+    return True
+
+
+def restore_version(number: int) -> None:
+    """Make an earlier version of this negotiation current again (saved as a new version)."""
+    ws, nid = workspace(), negotiation_id()
+    if ws is None or nid is None:
+        raise WorkspaceError(workspace_error() or "no workspace to restore from")
+    data = ws.load(nid, number)
+    set_data(data, reset_widgets=True, note=f"restored version {number}")
+
+
+def can_undo() -> bool:
+    return bool(st.session_state.get(UNDO))
+
+
+def can_redo() -> bool:
+    return bool(st.session_state.get(REDO))
+
+
+def undo() -> None:
+    """Go back one change (saved as a new version, so it can itself be undone with Redo)."""
+    ss = st.session_state
+    if ss.get(UNDO):
+        set_data(json.loads(ss[UNDO].pop()), reset_widgets=True, note="undo", undoing="undo")
+
+
+def redo() -> None:
+    """Apply again the change Undo took back."""
+    ss = st.session_state
+    if ss.get(REDO):
+        set_data(json.loads(ss[REDO].pop()), reset_widgets=True, note="redo", undoing="redo")
+
+
+def sync_url() -> None:
+    """Put the negotiation's id in the page URL so a reload comes back to it."""
+    nid = negotiation_id()
+    if nid is not None and st.query_params.get(URL_PARAM) != nid:
+        st.query_params[URL_PARAM] = nid
 
 
 def get_data() -> dict[str, Any]:
@@ -230,13 +431,14 @@ def wkey(*parts: Any) -> str:
     return "w" + str(revision()) + ":" + ":".join(str(p) for p in parts)
 
 
-def set_data(data: Any, *, source: str | None = None, reset_widgets: bool = False) -> list[Problem]:
-    """Replace the raw data, validate it and store both; returns the problems (empty: valid)."""
+def _store(data: Any, *, source: str | None = None, reset_widgets: bool = False) -> list[Problem]:
     ss = st.session_state
     scenario, problems = _validate(data)
     ss[DATA] = data
+    ss[CURRENT] = dumps(data)
     ss[SCENARIO] = scenario
     ss[PROBLEMS] = problems
+    ss[DATA_REV] = int(ss.get(DATA_REV, 0)) + 1
     if source is not None:
         ss[SOURCE] = source
     if reset_widgets:
@@ -244,13 +446,30 @@ def set_data(data: Any, *, source: str | None = None, reset_widgets: bool = Fals
     return problems
 
 
-def commit() -> list[Problem]:
-    """Re-validate the raw data after an in-place edit."""
-    return set_data(st.session_state[DATA])
+def set_data(
+    data: Any,
+    *,
+    source: str | None = None,
+    reset_widgets: bool = False,
+    note: str = "edit",
+    undoing: str | None = None,
+) -> list[Problem]:
+    """Replace the raw data, validate it, store both and autosave it as a new version of the
+    current negotiation (``note`` says what changed); returns the problems (empty: valid)."""
+    before = st.session_state.get(CURRENT)
+    problems = _store(data, source=source, reset_widgets=reset_widgets)
+    _track(before, st.session_state[CURRENT], undoing)
+    _save(note)
+    return problems
+
+
+def commit(note: str = "edit") -> list[Problem]:
+    """Re-validate (and autosave) the raw data after an in-place edit."""
+    return set_data(st.session_state[DATA], note=note)
 
 
 def load_file(path: str | Path) -> bool:
-    """Load a scenario file into the session; False (and a stored message) when unreadable."""
+    """Start a new negotiation from a scenario file; False (and a stored message) when unreadable."""
     from optimizer.scenario.files import read_data
 
     try:
@@ -259,7 +478,7 @@ def load_file(path: str | Path) -> bool:
         st.session_state[LOAD_ERROR] = str(e)
         return False
     st.session_state[LOAD_ERROR] = None
-    set_data(data, source=Path(path).name, reset_widgets=True)
+    start_negotiation(data, source=Path(path).name, note=f"from {Path(path).name}")
     return True
 
 
@@ -272,26 +491,40 @@ def load_example(name: str) -> list[Problem]:
     raise KeyError(f"no example named {name!r}")
 
 
-def load_text(text: str, filename: str = "<upload>") -> str | None:
-    """Load uploaded YAML/JSON text; returns an error message when it cannot be parsed at all.
-
-    Parsed data is kept even when it breaks scenario rules (the form flags each problem)."""
+def _parse(text: str, filename: str) -> Any:
     from optimizer.scenario.files import parse_text
 
     suffix = Path(filename).suffix.lower()
     fmt = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "auto"
+    return parse_text(text, fmt=fmt, source=filename)
+
+
+def load_text(text: str, filename: str = "<upload>") -> str | None:
+    """Start a new negotiation from uploaded YAML/JSON text; an error message when it cannot be
+    parsed at all. Parsed data is kept even when it breaks scenario rules (the form flags them)."""
     try:
-        data = parse_text(text, fmt=fmt, source=filename)
+        data = _parse(text, filename)
     except ScenarioFileError as e:
         return str(e)
-    set_data(data, source=filename, reset_widgets=True)
+    start_negotiation(data, source=filename, note=f"uploaded {filename}")
     st.session_state[LOAD_ERROR] = None
     return None
 
 
+def apply_text(text: str, filename: str = "edited.yaml") -> str | None:
+    """Replace the data of the *current* negotiation with edited YAML/JSON text (a new version);
+    an error message when it cannot be parsed (the data is then unchanged)."""
+    try:
+        data = _parse(text, filename)
+    except ScenarioFileError as e:
+        return str(e)
+    set_data(data, source="edited YAML", reset_widgets=True, note="edited as YAML")
+    return None
+
+
 def new_blank() -> None:
-    """Start from a small blank scenario (two parties, one issue) to edit."""
-    set_data(copy.deepcopy(BLANK), source="blank", reset_widgets=True)
+    """Start a new negotiation from a small blank scenario (two parties, one issue)."""
+    start_negotiation(copy.deepcopy(BLANK), source="blank", note="started blank")
 
 
 def set_status(issue: str, status: str, value: Any = None) -> list[Problem]:
@@ -382,10 +615,15 @@ def error_text(exc: BaseException | str) -> str:
         return exc
     if isinstance(exc, ScenarioValidationError):
         head = f"{len(exc.problems)} problem(s) in the scenario:"
-        return head + "\n" + "\n".join(f"- {p}" for p in exc.problems)
+        return head + "\n" + "\n".join(f"- {problem_text(p)}" for p in exc.problems)
     if isinstance(exc, DealoptError):
-        return str(exc)
+        return words.message(str(exc))
     return f"Something went wrong ({type(exc).__name__}): {exc}"
+
+
+def problem_text(p: Problem) -> str:
+    """One validation problem in the form's words (``walk-away point``, not the file's field)."""
+    return words.problem(p.location, p.message)
 
 
 def error_box(exc: BaseException | str, container: Any = st) -> None:
@@ -399,7 +637,7 @@ def problems_box(
     """Show the problems whose location matches, next to the field; returns those shown."""
     shown = [p for p in problems if match is None or match(p.location)]
     for p in shown:
-        text = f"**{p.location}**: {p.message}" if p.location else p.message
+        text = problem_text(p)
         if p.severity == "warning":
             container.warning(text, icon=":material/warning:")
         else:
@@ -414,16 +652,18 @@ def problems_box(
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a library call gave: ``value`` on success, else ``error`` (or ``missing``)."""
+    """What a library call gave: ``value`` on success, else ``error`` (or ``missing``); ``pending``
+    while it is still being computed in the background (the page then shows a spinner)."""
 
     value: Any = None
     error: str | None = None
     missing: str | None = None
     seconds: float = 0.0
+    pending: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.missing is None
+        return self.error is None and self.missing is None and not self.pending
 
 
 def _resolve(module: str, function: str) -> Callable[..., Any] | str:
@@ -438,31 +678,170 @@ def _resolve(module: str, function: str) -> Callable[..., Any] | str:
     return fn
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_call(
-    module: str, function: str, key: str, kwargs_json: str, _scenario: Scenario
-) -> Outcome:
+def _compute(module: str, function: str, scenario: Scenario, kwargs_json: str) -> Outcome:
     fn = _resolve(module, function)
-    if isinstance(fn, str):  # pragma: no cover - checked before the cache
+    if isinstance(fn, str):  # pragma: no cover - checked before
         return Outcome(missing=fn)
     kwargs = json.loads(kwargs_json)
     t0 = time.perf_counter()
     try:
-        value = fn(_scenario, **kwargs)
-    except DealoptError as e:
-        return Outcome(error=error_text(e), seconds=time.perf_counter() - t0)
+        value = fn(scenario, **kwargs)
     except Exception as e:  # noqa: BLE001 - the app never shows a traceback
         return Outcome(error=error_text(e), seconds=time.perf_counter() - t0)
     return Outcome(value=value, seconds=time.perf_counter() - t0)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_call(
+    module: str, function: str, key: str, kwargs_json: str, _scenario: Scenario
+) -> Outcome:
+    return _compute(module, function, _scenario, kwargs_json)
+
+
+# Background computation (ui/components/background.py): a page waits at most WAIT_S in total for
+# its results, then shows what it has with a spinner for the rest, and redraws when they arrive.
+WAIT_ENV = "DEALOPT_UI_WAIT"
+WAIT_S = 0.35
+RUN_DEADLINE = "dealopt_run_deadline"
+PENDING = "dealopt_pending"
+
+
+def workers() -> int:
+    """Worker processes for engine calls (``$DEALOPT_UI_WORKERS``; 0: compute in the page)."""
+    try:
+        return max(0, int(os.environ.get(background.WORKERS_ENV, "2")))
+    except ValueError:
+        return 2
+
+
+@st.cache_resource(show_spinner=False)
+def _jobs(n: int) -> background.Jobs:
+    return background.Jobs(n)
+
+
+def start_run() -> None:
+    """Start the run's waiting budget (``ui/app.py`` calls it before drawing the page)."""
+    try:
+        budget = float(os.environ.get(WAIT_ENV, WAIT_S))
+    except ValueError:
+        budget = WAIT_S
+    st.session_state[RUN_DEADLINE] = time.monotonic() + budget
+    st.session_state[PENDING] = []
+
+
+def pending() -> list[tuple]:
+    """Keys of the results this run is still waiting for."""
+    return list(st.session_state.get(PENDING) or [])
+
+
+def results_ready(keys: list[tuple]) -> bool:
+    """True when every one of ``keys`` has its result (the page can be drawn again)."""
+    n = workers()
+    if n == 0:
+        return True
+    jobs = _jobs(n)
+    return all(jobs.result(k) is not None or not jobs.pending(k) for k in keys)
+
+
+def _from_worker(answer: tuple[str, Any, float]) -> Outcome:
+    kind, value, seconds = answer
+    if kind == "ok":
+        return Outcome(value=value, seconds=seconds)
+    return Outcome(error=words.message(str(value)), seconds=seconds)
+
+
+def _call_key(module: str, function: str, scenario: Scenario, kwargs: dict[str, Any]) -> tuple:
+    return (
+        module,
+        function,
+        scenario_key(scenario),
+        json.dumps(kwargs, sort_keys=True, default=str),
+    )
+
+
+def precompute(calls: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Start the results the pages will ask for, for the current scenario, in the background
+    (``(module, function, kwargs)`` each), so a page visited after an edit finds them ready."""
+    s = get_scenario()
+    n = workers()
+    if s is None or n == 0:
+        return
+    todo = []
+    for module, function, kwargs in calls:
+        if isinstance(_resolve(module, function), str):
+            continue
+        key = _call_key(module, function, s, kwargs)
+        todo.append((key, key))
+    _jobs(n).ahead(todo, _from_worker)
+
+
+def page_calls(scenario: Scenario) -> list[tuple[str, str, dict[str, Any]]]:
+    """The engine calls the built-in pages make with their default settings, cheapest first."""
+    ranges = _has_ranges(scenario)
+    imp = (
+        ("optimizer.searches.uncertainty", "annotated_improve")
+        if ranges
+        else (
+            "optimizer.searches.improve",
+            "improve",
+        )
+    )
+    fro = (
+        ("optimizer.searches.uncertainty", "annotated_frontier")
+        if ranges
+        else (
+            "optimizer.searches.frontier",
+            "frontier",
+        )
+    )
+    unc = "optimizer.searches.uncertainty"
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        (*imp, {"objective": "maxmin", "top": 3, "min_diff": 1}),
+        (*fro, {"parties": None}),
+        (*imp, {"objective": "maxmin", "top": 1, "min_diff": 1}),
+        ("optimizer.reports.summary", "progress_summary", {}),
+    ]
+    if ranges:
+        calls += [
+            (
+                unc,
+                "annotated_improve",
+                {"objective": "maxmin", "top": 3, "samples": 10000, "seed": 0},
+            ),
+            (unc, "robust_improve", {"alpha": 0.8, "samples": 200, "seed": 0}),
+            (unc, "questions", {"k": 3, "objective": "maxmin"}),
+        ]
+    calls.append((unc, "sensitivity", {"objective": "maxmin"}))
+    return calls
+
+
 def engine_call(module: str, function: str, scenario: Scenario, **kwargs: Any) -> Outcome:
-    """``module.function(scenario, **kwargs)``, cached on the scenario and arguments."""
+    """``module.function(scenario, **kwargs)``, cached on the scenario and arguments; computed
+    in a worker process, waited for within the run's budget, else ``Outcome(pending=True)``."""
     fn = _resolve(module, function)
     if isinstance(fn, str):
         return Outcome(missing=fn)
-    kwargs_json = json.dumps(kwargs, sort_keys=True, default=str)
-    return _cached_call(module, function, scenario_key(scenario), kwargs_json, scenario)
+    key = _call_key(module, function, scenario, kwargs)
+    _, _, skey, kwargs_json = key
+    n = workers()
+    if n == 0:
+        return _cached_call(module, function, skey, kwargs_json, scenario)
+    jobs = _jobs(n)
+    got = jobs.result(key)
+    if got is not None:
+        return got
+    fut = jobs.submit(key, (module, function, skey, kwargs_json), _from_worker)
+    deadline = st.session_state.get(RUN_DEADLINE) or time.monotonic() + WAIT_S
+    try:
+        answer = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        st.session_state.setdefault(PENDING, []).append(key)
+        return Outcome(pending=True)
+    except Exception as e:  # noqa: BLE001 - a crashed worker is a message
+        answer = ("error", f"the computation stopped ({type(e).__name__}: {e})", 0.0)
+    got = _from_worker(answer)
+    jobs.store(key, got)
+    return got
 
 
 def _has_ranges(scenario: Scenario) -> bool:
@@ -522,7 +901,15 @@ def explain(
 
 
 def show(outcome: Outcome, what: str = "the search", container: Any = st) -> Any:
-    """Show an outcome's error (or "not available yet" note); returns its value or None."""
+    """Show an outcome's error (or "not available yet" note, or a spinner while it is being
+    computed); returns its value or None."""
+    if outcome.pending:
+        container.info(
+            f"Working out {what}… it appears here by itself in a moment; "
+            "everything else on the page is ready to use.",
+            icon=":material/progress_activity:",
+        )
+        return None
     if outcome.missing:
         container.info(
             f"{what[:1].upper()}{what[1:]} is not available in this installation yet: "

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 import yaml
 
 from optimizer.scenario.models import STATUSES, format_number
 from ui import editing as ed
 from ui import learning, state
+from ui.components import fields, score_grid
 
 PAGE_ORDER = 10
 PAGE_TITLE = "Scenario"
@@ -206,29 +206,25 @@ def _level_input(
     if isinstance(raw, dict) and "package" in raw:
         col.caption(f"{label}: the utility of a given package (edit it on the YAML tab).")
         return
-    point = ed.est_point(raw)
     rng = ed.est_range(raw)
-    # A range can also be edited on the Preferences tab: the key follows it so this box is
-    # rebuilt from the data instead of showing a stale likely value.
-    k = state.wkey("party", j, field, *([str(raw)] if ed.is_range(raw) else []))
+    k = state.wkey("party", j, field)
 
     def setter(v: Any) -> None:
         if v is None:
             p.pop(field, None)
+        elif isinstance(v, str):
+            p[field] = v  # kept as typed; flagged
         else:
             p[field] = ed.est_set(raw, float(v))
 
-    col.number_input(
+    fields.number_field(
+        col,
         label,
-        format="%g",
-        value=point,
-        min_value=None,
-        step=1.0,
-        key=k,
-        placeholder="none",
+        ed.est_point(raw) if ed.is_range(raw) else raw,
+        k,
+        setter,
         help=help_,
-        on_change=_apply,
-        args=(k, setter),
+        placeholder="none",
     )
     if rng is not None:
         col.caption(f"estimated range {format_number(rng[0])} to {format_number(rng[1])}")
@@ -363,23 +359,15 @@ def _issue(data: dict[str, Any], j: int, issue: dict[str, Any], problems: list[A
                 (c2, "max", "To"),
                 (c3, "step", "Step"),
             ):
-                k = state.wkey("issue", j, field)
-                col.number_input(
+                fields.number_field(
+                    col,
                     label,
-                    format="%g",
-                    value=ed.est_point(issue.get(field)),
-                    key=k,
-                    step=1.0,
-                    placeholder="1" if field == "step" else "",
-                    on_change=_apply,
-                    args=(
-                        k,
-                        lambda v, f=field: (
-                            issue.__setitem__(f, ed.tidy(float(v)))
-                            if v is not None
-                            else issue.pop(f, None)
-                        ),
+                    issue.get(field),
+                    state.wkey("issue", j, field),
+                    lambda v, f=field: (
+                        issue.__setitem__(f, v) if v is not None else issue.pop(f, None)
                     ),
+                    placeholder="1" if field == "step" else "",
                 )
             k = state.wkey("issue", j, "unit")
             c4.text_input(
@@ -390,25 +378,18 @@ def _issue(data: dict[str, Any], j: int, issue: dict[str, Any], problems: list[A
                 args=(k, lambda v: issue.__setitem__("unit", v) if v else issue.pop("unit", None)),
             )
             value = issue.get("value")
-            k = state.wkey("issue", j, "value")
-            c5.number_input(
+            fields.number_field(
+                c5,
                 "On the table",
-                format="%g",
-                value=float(value) if isinstance(value, int | float) else None,
-                key=k,
-                step=float(ed.est_point(issue.get("step")) or 1.0),
+                value,
+                state.wkey("issue", j, "value"),
+                lambda v: (
+                    issue.__setitem__("value", v) if v is not None else issue.pop("value", None)
+                ),
                 placeholder="no value",
                 help="The value currently on the table (needed for provisional and agreed issues).",
-                on_change=_apply,
-                args=(
-                    k,
-                    lambda v: (
-                        issue.__setitem__("value", ed.tidy(float(v)))
-                        if v is not None
-                        else issue.pop("value", None)
-                    ),
-                ),
             )
+            _directions(data, j, issue)
         else:
             c1, c2 = st.columns([2, 1])
             options = [str(o) for o in ed.as_list(issue.get("options"))]
@@ -443,6 +424,57 @@ def _issue(data: dict[str, Any], j: int, issue: dict[str, Any], problems: list[A
                 ),
             )
         state.problems_box(problems, _loc_issue(j, name))
+
+
+def _directions(data: dict[str, Any], j: int, issue: dict[str, Any]) -> None:
+    """Ask each side's direction on a numeric issue (more / less is better / a best value), with
+    a guess from its name and unit applied while no side has one."""
+    iname = str(issue.get("name"))
+    current = ed.directions(data, iname)
+    guess = ed.guess_directions(data, issue)
+    guessed = state.wkey("guessed", j)  # set while the directions shown are our guess
+    if guess is not None and all(v is None for v in current.values()):
+        for party_name, shape in guess[0].items():
+            ed.set_direction(data, issue, party_name, shape)
+        state.commit(note=f"guessed the directions of {iname}")
+        current = ed.directions(data, iname)
+        st.session_state[guessed] = True
+
+    def answer(v: Any, party_name: str) -> None:
+        st.session_state.pop(guessed, None)  # the user's own answer from now on
+        ed.set_direction(data, issue, party_name, v)
+
+    choices = [None, *ed.DIRECTIONS]
+    cols = st.columns(max(len(current), 1))
+    for n, (col, (party_name, shape)) in enumerate(zip(cols, current.items(), strict=False)):
+        k = state.wkey("direction", j, n, str(shape))
+        col.selectbox(
+            f"For {party_name}",
+            choices,
+            index=choices.index(shape) if shape in choices else 0,
+            format_func=lambda v: (
+                "choose: more or less is better?" if v is None else ed.DIRECTIONS[v]
+            ),
+            key=k,
+            on_change=_apply,
+            args=(k, lambda v, party_name=party_name: answer(v, party_name)),
+            help="How this side values the number: more is better (e.g. the seller on a price), "
+            "less is better (the buyer on a price), or best at one value.",
+        )
+    if guess is not None and st.session_state.get(guessed):
+        st.caption(f":material/lightbulb: {guess[1]}")
+    elif guess is not None and any(
+        current.get(p) not in (g, "peak", "piecewise") for p, g in guess[0].items()
+    ):
+        st.caption(
+            f":material/lightbulb: Usually {guess[1].split(': ', 1)[1].removesuffix(' Check each side.')} "
+            "The directions above differ: check them."
+        )
+    elif any(v is None for v in current.values()):
+        st.caption(
+            ":material/help: Say for each side whether more or less is better; "
+            "until then this issue adds nothing to that side's utility."
+        )
 
 
 def _issues(data: dict[str, Any]) -> None:
@@ -520,23 +552,40 @@ def _weights(
                 iname = str(i.get("name"))
                 raw = weights.get(iname)
                 v = points[iname]
+                # Slid or typed: each shows the other's edit (fields.sync).
                 k = state.wkey("weight", j, iname)
+                fields.sync(k, raw, float(min(max(v, 0.0), top)))
 
                 def setter(
                     x: Any, iname: str = iname, raw: Any = raw, weights: dict = weights
                 ) -> None:
-                    weights[iname] = ed.est_set(raw, float(x))
+                    if x is None:
+                        weights.pop(iname, None)
+                    elif isinstance(x, str):
+                        weights[iname] = x  # kept as typed; flagged
+                    else:
+                        weights[iname] = ed.est_set(raw, float(x))
 
-                st.slider(
+                c_slide, c_type = st.columns([3, 1], vertical_alignment="bottom")
+                c_slide.slider(
                     iname,
                     format="%g",
                     min_value=0.0,
                     max_value=float(top),
-                    value=float(min(max(v, 0.0), top)),
                     step=float(top) / 100.0,
                     key=k,
                     on_change=_apply,
                     args=(k, setter),
+                )
+                fields.number_field(
+                    c_type,
+                    f"Weight of {iname} for {p.get('name', '')}",
+                    v if ed.is_range(raw) else raw,
+                    state.wkey("weight_typed", j, iname),
+                    setter,
+                    minimum=0.0,
+                    label_visibility="collapsed",
+                    help="Type the weight (any number; only ratios between weights count).",
                 )
                 if uncertain:
                     _range_inputs(data, j, iname, None)
@@ -565,69 +614,32 @@ def _range_inputs(data: dict[str, Any], j: int, field: str, label: str | None) -
     parts = ("low", "likely", "high") if label is not None else ("low", "high")
     if label is not None:
         st.caption(label)
-    lo, li, hi = ed.est_parts(raw)
-    values = {"low": lo, "likely": li, "high": hi}
+    values = dict(
+        zip(ed.RANGE_PARTS, ed.est_parts_raw(raw) if ed.is_range(raw) else [raw] * 3, strict=True)
+    )
     cols = st.columns(len(parts))
     for col, part in zip(cols, parts, strict=True):
         # The walk-away point is also edited on the Basics tab: its keys follow the data.
-        k = state.wkey("range", j, field, part, *([str(raw)] if label is not None else []))
+        k = state.wkey("range", j, field, part)
 
         def setter(v: Any, part: str = part, holder: dict = holder, field: str = field) -> None:
-            holder[field] = ed.range_set(holder.get(field), part, None if v is None else float(v))
+            holder[field] = ed.range_set(holder.get(field), part, v)
 
-        col.number_input(
-            part,
-            value=values[part],
-            format="%g",
-            step=1.0,
-            key=k,
-            label_visibility="visible",
-            on_change=_apply,
-            args=(k, setter),
-        )
+        fields.number_field(col, part, values[part], k, setter)
 
 
 def _scores_editor(
     data: dict[str, Any], parties: list[dict[str, Any]], issue: dict[str, Any]
 ) -> None:
-    iname = str(issue.get("name"))
-    options = [str(o) for o in ed.as_list(issue.get("options"))]
-    rows = []
-    for opt in options:
-        row: dict[str, Any] = {"option": opt}
-        for j, _p in enumerate(parties):
-            scores = ed.party(data, j)["preferences"]["values"].get(iname)
-            v = scores.get(opt) if isinstance(scores, dict) and "shape" not in scores else None
-            row[f"p{j}"] = ed.est_point(v)
-        rows.append(row)
-    df = pd.DataFrame(rows, columns=["option", *[f"p{j}" for j in range(len(parties))]])
-    k = state.wkey("scores", iname, len(options))
-
-    edited = st.data_editor(
-        df,
-        key=k,
-        hide_index=True,
-        disabled=["option"],
-        width="stretch",
-        column_config={
-            "option": st.column_config.TextColumn(iname),
-            **{
-                f"p{j}": st.column_config.NumberColumn(
-                    str(p.get("name", f"party {j + 1}")),
-                    min_value=0.0,
-                    help="How much this side likes the option (any scale; the best counts 1).",
-                )
-                for j, p in enumerate(parties)
-            },
-        },
-    )
-    # The editor's result (typed in the browser or set through session_state) is diffed against
-    # the data, so only real changes are applied; applying them again is a no-op.
-    changes = ed.frame_changes(df, edited, [f"p{j}" for j in range(len(parties))])
-    if changes:
-        ed.apply_score_edits(data, iname, options, changes)
-        state.commit()
-        st.rerun()
+    with st.container(border=True):
+        score_grid.score_grid(data, parties, issue)
+        iname = str(issue.get("name"))
+        state.problems_box(
+            state.get_problems(),
+            lambda loc: any(
+                loc.startswith(f'party "{p.get("name")}" > values > "{iname}"') for p in parties
+            ),
+        )
 
 
 def _shape_editor(
@@ -644,7 +656,7 @@ def _shape_editor(
         spec = values.get(iname)
         spec = spec if isinstance(spec, dict) and "shape" in spec else None
         shape = spec.get("shape") if spec else "(no value)"
-        k = state.wkey("shape", j, iname)
+        k = state.wkey("shape", j, iname, str(shape))  # also set on the Issues tab
         choices = ["(no value)", *ed.SHAPES]
 
         def set_shape(v: Any, iname: str = iname, values: dict = values, issue=issue) -> None:
@@ -679,20 +691,13 @@ def _shape_editor(
             args=(k, set_shape),
         )
         if spec and spec.get("shape") == "peak":
-            k2 = state.wkey("peak", j, iname)
-            col.number_input(
+            fields.number_field(
+                col,
                 "best value",
-                format="%g",
-                value=ed.est_point(spec.get("peak")),
-                key=k2,
-                on_change=_apply,
-                args=(
-                    k2,
-                    lambda v, spec=spec: (
-                        spec.__setitem__("peak", ed.tidy(float(v)))
-                        if v is not None
-                        else spec.pop("peak", None)
-                    ),
+                spec.get("peak"),
+                state.wkey("peak", j, iname),
+                lambda v, spec=spec: (
+                    spec.__setitem__("peak", v) if v is not None else spec.pop("peak", None)
                 ),
             )
         if spec and spec.get("shape") == "piecewise":
@@ -726,8 +731,8 @@ def _preferences(data: dict[str, Any]) -> None:
         return
     _weights(data, parties, issues)
     st.markdown(
-        "**Values** — how much each side likes each option (categorical issues: any "
-        "non-negative scores, the best counts as 1)."
+        "**Values** — how much each side likes each option (any non-negative scores, the best "
+        "counts as 1; when unsure, a range: low / likely / high, e.g. 30 / 50 / 70)."
     )
     cats = [i for i in issues if "options" in i]
     nums = [i for i in issues if "options" not in i]
@@ -1018,27 +1023,29 @@ def _constraints(data: dict[str, Any]) -> None:
 def _yaml_tab() -> None:
     st.caption(
         "The whole scenario as a file: edit anything here (synergies, ranges, history...) and "
-        "apply. Text that does not parse is kept so you can fix it."
+        "apply. It always shows the scenario as the form has it now; text that does not parse "
+        "is kept so you can fix it."
     )
     kept = st.session_state.get(YAML_TEXT)
     k = state.wkey("yaml")
-    text = st.text_area(
-        "Scenario YAML",
-        value=kept if kept is not None else state.scenario_yaml(),
-        key=k,
-        height=420,
+    # Any edit elsewhere (form, tables, other pages, undo) redraws the box from the current
+    # data, so it never shows, nor applies back, an older scenario.
+    fields.sync(
+        k,
+        (state.data_revision(), kept),
+        kept if kept is not None else state.scenario_yaml(),
     )
+    text = st.text_area("Scenario YAML", key=k, height=420)
 
     def apply() -> None:
         v = st.session_state[k]
-        err = state.load_text(v, "edited.yaml")
+        err = state.apply_text(v, "edited.yaml")
         if err:
             st.session_state[YAML_TEXT] = v
             st.session_state["dealopt_yaml_error"] = err
         else:
             st.session_state.pop(YAML_TEXT, None)
             st.session_state["dealopt_yaml_error"] = None
-            st.session_state[state.SOURCE] = "edited YAML"
 
     st.button("Apply YAML", key="apply_yaml", on_click=apply, icon=":material/check:")
     if st.session_state.get("dealopt_yaml_error") and kept is not None and text == kept:
@@ -1057,22 +1064,29 @@ def page() -> None:
     s = state.get_scenario()
     problems = state.get_problems()
     src = state.source()
-    with st.container():  # one element above the tabs, whatever it holds: the tabs keep their place
+    # Above the tabs: always one banner and one folded line, whatever they hold, so nothing
+    # below moves while the user types (a field that moved under the cursor lost keystrokes).
+    with st.container():
         if s is not None:
             st.success(
                 f"**{s.name}** — {s.summary_line()}" + (f" · from {src}" if src else ""),
                 icon=":material/check_circle:",
             )
-            state.problems_box(state.get_warnings())
+            warnings = state.get_warnings()
+            with st.expander(
+                f"{len(warnings)} warning(s)" if warnings else "No warnings",
+                icon=":material/warning:" if warnings else ":material/check:",
+            ):
+                state.problems_box(warnings)
         else:
             st.error(
                 f"{len(problems)} problem(s) to fix — each is shown next to its field below. "
                 "Your entries are kept.",
                 icon=":material/error:",
             )
-            with st.expander("All problems", expanded=len(problems) <= 3):
+            with st.expander(f"All problems ({len(problems)})", icon=":material/error:"):
                 for p in problems:
-                    st.markdown(f"- **{p.location}**: {p.message}")
+                    st.markdown(f"- {state.problem_text(p)}")
     tabs = st.tabs(
         ["Basics & parties", "Issues & status", "Preferences", "Constraints", "YAML"],
         key="scenario_tabs",

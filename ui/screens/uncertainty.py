@@ -25,6 +25,7 @@ SAMPLES_KEY = "uncertainty_samples"
 SEED_KEY = "uncertainty_seed"
 
 MODULE = "optimizer.searches.uncertainty"
+WIN_WIN_ROW = "Chance of a win-win"
 
 
 def _pct(x: float | None) -> str:
@@ -33,8 +34,8 @@ def _pct(x: float | None) -> str:
 
 def probability_rows(packages: list[Any], names: list[str], parties: list[str]) -> pd.DataFrame:
     """P(win-win), P(accepts) per party and the 10th-90th percentile gain band, one column each."""
-    index = ["P(win-win)"] + [f"P(accepts): {p}" for p in parties]
-    index += [f"Gain 10-90%: {p}" for p in parties]
+    index = [WIN_WIN_ROW] + [f"Chance {p} accepts" for p in parties]
+    index += [f"{p}'s gain (likely range)" for p in parties]
     cols: dict[str, list[str]] = {}
     for name, pkg in zip(names, packages, strict=True):
         band = pkg.extra.get("gain_band", {})
@@ -56,7 +57,7 @@ def _probability_styles(frame: pd.DataFrame, packages: list[Any]) -> pd.DataFram
         if p is None:
             continue
         red, green = int(220 * (1 - p)), int(170 * p)
-        css.loc["P(win-win)", name] = (
+        css.loc[WIN_WIN_ROW, name] = (
             f"background-color: rgba({red}, {green}, 60, 0.30); font-weight: 600"
         )
     return css
@@ -98,18 +99,19 @@ def _packages_section(scenario, objective: str, top: int, samples: int, seed: in
         width="stretch",
     )
     st.caption(
-        f"{samples:,} samples (seed {seed}) of every range, triangular on low / likely / high. "
-        "Win-win: every side at least as well off as under the "
-        f"{'deal on the table' if result.reference is not None else 'walk-away points'} "
-        "in the same sample, one strictly better."
+        f"The chances come from {samples:,} draws of every range (most of them near the likely "
+        "value, none outside low and high). A win-win: every side at least as well off as with "
+        f"the {'deal on the table' if result.reference is not None else 'walk-away points'}, "
+        "and one better. The likely range of a gain leaves out the 10% most extreme draws at "
+        "each end."
     )
 
 
 def _robust_section(scenario, alpha: float, samples: int, seed: int) -> None:
-    st.subheader("Robust alternative")
+    st.subheader("A safer package")
     st.caption(
-        "Our best gain among packages that are win-win in at least the chosen share of the "
-        "samples, and the package that is win-win most often."
+        f"The package best for us among those that leave everyone better off in at least "
+        f"{alpha:.0%} of {samples} tried estimates, and the package that does so most often."
     )
     with st.spinner("Searching for robust packages…"):
         outcome = state.engine_call(
@@ -137,12 +139,55 @@ def _robust_section(scenario, alpha: float, samples: int, seed: int) -> None:
             for name, p in zip(names, result.packages, strict=True)
         }
         st.dataframe(
-            pd.DataFrame(rows, index=["win-win in sample", "P(win-win), fresh samples"]),
+            pd.DataFrame(rows, index=[TRIED_ROW, CHECKED_ROW]),
             key="uncertainty_robust_check",
             width="stretch",
         )
-    if result.explanation:
-        st.caption(result.explanation)
+        st.caption(
+            "Checked again on fresh draws the search did not see, so the chance is not "
+            "flattered by the draws it was chosen on."
+        )
+    else:
+        st.info(
+            f"No package leaves everyone better off in {alpha:.0%} of the tried estimates "
+            "(with the hard rules). Lower the share, or narrow the ranges by asking the "
+            "questions below.",
+            icon=":material/info:",
+        )
+    if result.status.termination.value != "optimal":
+        st.warning(
+            "The search stopped before it could prove these are the best: treat them as good "
+            "candidates.",
+            icon=":material/warning:",
+        )
+
+
+TRIED_ROW = "win-win in the tried estimates"
+CHECKED_ROW = "chance of a win-win (fresh draws)"
+
+
+def _question_packages(scenario: Any, q: Any) -> None:
+    """The packages a question mentions, side by side, so every number it names can be seen."""
+    cols: dict[str, list[str]] = {}
+    for number, pkg, role in (
+        (q.recommended_number, q.recommended, "recommended"),
+        (q.alternative_number, q.alternative, "best if the estimate is off"),
+    ):
+        if pkg:
+            label = f"Package {number} ({role})" if number else role.capitalize()
+            cols[label] = [i.display(pkg.get(i.name)) for i in scenario.issues]
+    if not cols:
+        return
+    frame = pd.DataFrame(cols, index=[i.name for i in scenario.issues])
+    changed = frame.nunique(axis=1) > 1
+    css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    css.loc[changed, :] = "background-color: rgba(46, 160, 67, 0.22); font-weight: 600"
+    with st.expander(f"The packages this question is about ({', '.join(cols)})"):
+        st.dataframe(
+            frame.style.apply(lambda _: css, axis=None),
+            key=f"uncertainty_question_{q.parameter}",
+            width="stretch",
+        )
 
 
 def _questions_section(scenario, objective: str) -> None:
@@ -161,10 +206,11 @@ def _questions_section(scenario, objective: str) -> None:
         return
     for n, q in enumerate(qs, start=1):
         st.markdown(f"**{n}.** {q.text}")
+        _question_packages(scenario, q)
     st.caption(
-        "Each estimate is moved over its range with the others at their best guess; the score is "
-        "the probability that the best package is then a different one. Packages 1-3 are the "
-        "top three at the best guess; higher numbers are packages that win elsewhere in a range."
+        "Each estimate is tried across its range with the others at their likely values; the "
+        "questions come first whose answer most often changes which package is best. The "
+        "packages each question mentions are shown under it."
     )
 
 
@@ -230,18 +276,20 @@ def _sensitivity_section(scenario, objective: str) -> None:
     with st.expander("The numbers"):
         st.dataframe(pd.DataFrame(rows), key="uncertainty_sensitivity", hide_index=True)
     st.caption(
-        "Each weight moves as a share of its party's total weight, the other weights keeping "
-        "their ratios; the narrowest bars are the estimates to be surest of. "
-        f"{res.solves} solves."
+        "Each weight is moved as a share of its side's total weight, the other weights keeping "
+        "their proportions; the bar is where the recommended package stays the best. The "
+        "narrowest bars are the estimates to be surest of."
     )
 
 
 def page() -> None:
     st.title("Estimates & risk")
     st.caption(
-        "What we know about the other side is an estimate. Give any weight, option score or "
-        "walk-away point as a range (low / likely / high) on the Scenario page to see how likely "
-        "each package is to work, a robust alternative and the questions worth asking."
+        "What we know about the other side is a set of estimates. Where an estimate is given as "
+        "a range (low / likely / high on the Scenario page) instead of one number, this page "
+        "shows how likely each package is to leave everyone better off, a safer package when "
+        "the best one is risky, which estimate to check first across the table, and how far "
+        "each weight could be off before the advice changes."
     )
     scenario = state.require_scenario()
     from optimizer.searches.sampling import has_ranges, uncertain_parameters
@@ -251,26 +299,32 @@ def page() -> None:
         "Recommend by", list(state.OBJECTIVES), format_func=state.OBJECTIVES.get, key=OBJECTIVE_KEY
     )
     top = int(c2.number_input("Packages", 1, 10, 3, key=TOP_KEY))
-    alpha = float(
-        c3.slider(
-            "Robust: P(win-win) ≥",
-            0.5,
-            1.0,
-            0.8,
-            0.05,
-            key=ALPHA_KEY,
-            help="The share of samples in which the robust package must be a win-win.",
+    alpha = (
+        int(
+            c3.slider(
+                "Safer package: a win-win in at least",
+                50,
+                100,
+                80,
+                5,
+                format="%d%%",
+                key=ALPHA_KEY,
+                help="How often (over the tried estimates) the safer package must leave "
+                "everyone better off.",
+            )
         )
+        / 100
     )
     samples = int(
         c4.number_input(
-            "Robust samples",
+            "Estimates tried",
             20,
             2000,
             200,
             20,
             key=SAMPLES_KEY,
-            help="Samples of the ranges in the robust search (more: slower, surer).",
+            help="How many draws of the ranges the safer-package search tries (more: slower, "
+            "surer).",
         )
     )
     seed = int(st.session_state.get(SEED_KEY, 0))

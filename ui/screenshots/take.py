@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -48,7 +49,12 @@ def start_server(port: int, scenario: str = "examples/saas_renewal.yaml") -> sub
             "false",
         ],
         cwd=ROOT,
-        env={**os.environ, "DEALOPT_SCENARIO": scenario},
+        env={
+            **os.environ,
+            "DEALOPT_SCENARIO": scenario,
+            # a workspace of its own: screenshots never touch the user's negotiations
+            "DEALOPT_WORKSPACE": str(Path(tempfile.mkdtemp()) / "workspace.sqlite"),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
