@@ -189,6 +189,8 @@ def _status_line(result: Any) -> str:
 
 def format_improve(scenario: Any, result: Any) -> str:
     """The improve result as a table: issues as rows, the deal on the table then each package."""
+    from optimizer.scenario.models import format_percent
+
     what = OBJECTIVE_NAMES.get(result.objective, result.objective)
     out = [f"{scenario.name}: Pareto-improving packages, ranked by {what}", _status_line(result)]
     if result.nash_method:
@@ -242,7 +244,7 @@ def format_improve(scenario: Any, result: Any) -> str:
     if any(p.p_win_win is not None for p in result.packages):
         rows.append(
             ["P(win-win)", "", ""]
-            + ["-" if p.p_win_win is None else f"{p.p_win_win:.0%}" for p in result.packages]
+            + ["-" if p.p_win_win is None else format_percent(p.p_win_win) for p in result.packages]
         )
     out.append("")
     out.append(_grid(rows))

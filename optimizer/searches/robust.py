@@ -53,7 +53,7 @@ from optimizer.engine.results import (
 )
 from optimizer.engine.results import package_result as shared_package_result
 from optimizer.errors import DealoptError
-from optimizer.scenario.models import TIE_TOL, format_number, is_uncertain
+from optimizer.scenario.models import TIE_TOL, format_number, format_percent, is_uncertain
 from optimizer.searches.sampling import (
     SampleSet,
     annotate,
@@ -553,7 +553,7 @@ def robust_improve(
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%".replace(".0%", "%")
+    return format_percent(x, 1).replace(".0%", "%")
 
 
 def _explain(
