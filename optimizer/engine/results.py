@@ -198,6 +198,11 @@ class FrontierResult(_SearchResult):
     concepts: dict[str, int] = Field(
         default={}, description="Solution concept -> index into packages."
     )
+    concepts_exact: bool = Field(
+        default=True,
+        description="False when the frontier is not exact: each concept is then the best of the "
+        "points found, not necessarily the negotiation's concept point.",
+    )
     explanation: str | None = None
     money_issue: str | None = None
     money_unit: str | None = None
