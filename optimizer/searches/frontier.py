@@ -253,9 +253,7 @@ def _make_solver(
     key = resolve_name(name)
     tight = tight or strict
     if key == "cbc" and tight:
-        backend = make_solver(key, time_limit)
-        backend.options = [*backend.options, "integerT 1e-9", "primalT 1e-9"]
-        return backend
+        return make_solver(key, time_limit, tolerance=1e-9)
     if key == "highs" and tight:
         make_solver(key, None)  # silences the HiGHS banner once per process
         return pulp.HiGHS(
