@@ -881,3 +881,50 @@ def test_presolve_never_drops_the_optimum(solver: str) -> None:
     got_idx = np.array([s.encode(p.package) for p in r.packages])
     got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
     assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+@st.composite
+def agreed_carries_one_side(draw) -> Scenario:
+    """Issue 11: scenarios where agreed issues carry all of one party's weight (that party can
+    gain nothing: every Pareto-improving package leaves it at zero gain)."""
+    s = draw(random_scenarios(max_packages=300, max_parties=3, max_options=3))
+    d = s.model_dump(mode="json", exclude_none=True)
+    issues = d["issues"]
+    k = draw(st.integers(0, len(issues) - 1))
+    if issues[k].get("status") != "agreed":
+        grid = s.issues[k].options or list(s.issues[k].grid())
+        issues[k]["status"] = "agreed"
+        issues[k]["value"] = grid[draw(st.integers(0, len(grid) - 1))]
+    agreed = {i["name"] for i in issues if i.get("status") == "agreed"}
+    p = draw(st.integers(0, len(d["parties"]) - 1))
+    w = d["parties"][p]["preferences"]["weights"]
+    for name in w:
+        w[name] = draw(st.integers(1, 5)) if name in agreed else 0
+    return Scenario.from_dict(d)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agreed_carries_one_side(), st.sampled_from(["maxmin", "welfare", "nash"]))
+def test_agreed_issues_carrying_one_sides_weight(s: Scenario, objective: str) -> None:
+    from optimizer.searches.meso import equivalent_offers
+
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    if objective == "nash":
+        _check_nash_top(s, 3)
+    else:
+        r = improve(s, objective=objective, top=3)
+        assert r.exact
+        _check_common(s, r, e, imp)
+        want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], objective))
+        got_idx = np.array([s.encode(p.package) for p in r.packages]).reshape(-1, len(s.issues))
+        got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+        assert len(r.packages) == min(3, int(imp.sum()))
+        if len(got_idx):
+            got = _keys(s, got_idx, got_u.reshape(len(got_idx), -1), objective)
+            assert np.allclose(got, want[: len(got)], atol=1e-6)
+    offers = equivalent_offers(s, 3)  # never an internal error (issue 11, --meso)
+    pos = {tuple(row): n for n, row in enumerate(e.index)}
+    for p in offers.packages:
+        assert imp[pos[tuple(s.encode(p.package))]]
+    assert bool(offers.packages) == bool(imp.any())

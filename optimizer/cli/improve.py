@@ -195,6 +195,13 @@ def format_improve(scenario: Any, result: Any) -> str:
     out = [f"{scenario.name}: Pareto-improving packages, ranked by {what}", _status_line(result)]
     if result.nash_method:
         out.append(f"Nash: {result.nash_method}")
+    if result.objective == "nash" and "welfare" in result.ranking:
+        shown = [n + 1 for n, p in enumerate(result.packages) if p.ranked_by == "welfare"]
+        which = f"#{shown[0]}" if len(shown) == 1 else f"#{shown[0]}-#{shown[-1]}"
+        out.append(
+            f"{which} leave{'s' if len(shown) == 1 else ''} some party with no gain (Nash product "
+            "0): ranked by total gain, after the packages that improve every party"
+        )
     if not result.packages:
         out.append("")
         out.append(result.explanation or "No Pareto-improving package was found.")
