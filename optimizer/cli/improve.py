@@ -123,6 +123,7 @@ def _improve(args: argparse.Namespace) -> int:
         _annotate(scenario, result, args)
     from optimizer.engine.money import annotate_money
     from optimizer.reports.guards import table_below_walkaway
+    from optimizer.scenario.models import numbers_out
 
     annotate_money(scenario, result)
     check = table_below_walkaway(scenario, solver=args.solver, time_limit=args.time_limit)
@@ -135,7 +136,7 @@ def _improve(args: argparse.Namespace) -> int:
                 "text": check.text,
                 "packages": [p.to_json_dict() for p in check.packages],
             }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(numbers_out(data), indent=2, ensure_ascii=False))
     else:
         if check.below:
             print(f"WARNING: {check.text}\n")
