@@ -7,7 +7,7 @@ EXAMPLE ?= examples/saas_renewal.yaml
 PORT ?= 8501
 LINT_PATHS := $(wildcard optimizer ui tests examples benchmarks)
 
-.PHONY: app test lint format venv clean bench bench-app
+.PHONY: app test test-explore lint format venv clean bench bench-app
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,6 +31,11 @@ test: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Like `make test`, but the property tests draw new random examples (not the fixed, derandomised
+# set `make test` replays): for finding new failures, not for deciding whether a change lands.
+test-explore: $(STAMP)
+	DEALOPT_HYPOTHESIS=explore $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -1,9 +1,9 @@
 """Shared fixtures: ``solver`` runs a test once per installed MILP solver.
 
-Hypothesis: with ``CI`` set (``.ci/run``) the property tests replay a fixed, derandomised set of
-examples, so a landing never depends on the luck of a new draw; everywhere else (``make test``
-on a developer's machine) every run draws new examples and keeps exploring. A failure found that
-way goes into the tests as an explicit regression case.
+Hypothesis: by default (``make test``, ``.ci/run``, a plain ``pytest``) the property tests replay a
+fixed, derandomised set of examples, so the same code gives the same verdict on every machine and
+every run. ``make test-explore`` (``DEALOPT_HYPOTHESIS=explore``) draws new examples on every run to
+keep exploring; a failure found that way goes into the tests as an explicit regression case.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("fixed", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile("explore" if os.environ.get("DEALOPT_HYPOTHESIS") == "explore" else "fixed")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bruteforce.py importable
 

@@ -48,6 +48,16 @@ def test_kalai_smorodinsky_uses_the_ideal_point() -> None:
     assert egalitarian(U) == 3
 
 
+def test_kalai_smorodinsky_ties_go_to_the_larger_total_gain() -> None:
+    """Issue 11: the documented rule (larger total gain), not the larger sum of normalised gains.
+
+    Ideal (100, 50): rows 2 and 3 tie on the smallest normalised gain (0.5); row 2 has the larger
+    normalised sum (0.5 + 0.9 = 1.4 against 0.8 + 0.5 = 1.3), row 3 the larger total (105 > 95)."""
+    U = np.array([[100, 0], [0, 50], [50, 45], [80, 25]], dtype=float)
+    assert kalai_smorodinsky(U) == 3
+    assert kalai_smorodinsky(U[[0, 1, 3, 2]]) == 2  # the same point, wherever it sits
+
+
 def test_undefined_concepts() -> None:
     assert utilitarian(np.zeros((0, 2))) is None
     assert solution_concepts(np.zeros((0, 3))) == {}

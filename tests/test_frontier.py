@@ -233,6 +233,9 @@ def test_three_party_milp_is_a_stated_approximation(s: Scenario) -> None:
     for row in matrix(result):  # every point found is a true frontier point
         assert np.any(np.all(np.abs(want - row) <= 1e-9, axis=1))
     check_packages(s, result)
+    if result.concepts:  # concepts of an approximate frontier say so (issue 11)
+        assert not result.concepts_exact
+        assert "not exact" in result.status.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,10 +259,62 @@ def test_time_limited_runs_never_claim_exact() -> None:
 def test_a_time_limit_is_exact_only_when_complete(s: Scenario, limit: float) -> None:
     result = frontier(s, method="milp", time_limit=limit)
     if result.exact:
-        assert result.status.termination.value == "optimal"
+        # an empty frontier is a proof that no package fits: "infeasible" (issue 11)
+        assert result.status.termination.value == ("optimal" if result.packages else "infeasible")
         assert same_vectors(matrix(result), truth(s))
     else:  # integer scores: only the clock can make the walk inexact
         assert result.status.termination.value == "time_limit"
+
+
+@st.composite
+def off_lattice(draw: Any, max_issues: int = 4) -> Scenario:
+    """Two-party scenarios whose weights are no simple fractions: no utility lattice, so the MILP
+    walk cannot prove exactness (issue 11: CBC lost points up to 35 utility points away)."""
+    s = draw(two_party(max_issues=max_issues))
+    d = s.model_dump(mode="json", exclude_none=True)
+    for party in d["parties"]:
+        w = party["preferences"]["weights"]
+        for k in w:
+            w[k] += draw(st.sampled_from([0.0, 0.1234567, 0.7071067811, 0.333333333]))
+    return Scenario.from_dict(d)
+
+
+def check_walk_complete(s: Scenario, solver: str) -> None:
+    """The walk finds every frontier point (the note allows skipping points within 1e-6)."""
+    result = frontier(s, method="milp", solver=solver)
+    assert result.method == "epsilon_constraint" and result.status.solver == solver
+    want, got = truth(s), matrix(result)
+    if result.exact:
+        assert same_vectors(got, want)
+    else:
+        # an empty frontier is a proof that no package fits: "infeasible"
+        want_status = "optimal" if len(want) else "infeasible"
+        assert result.status.termination.value == want_status, result.status
+        close = len(want) > 1 and np.min(np.diff(np.sort(want[:, 1]))) <= 1e-6
+        if not close:
+            assert same_vectors(got, want, tol=1e-7), (got, want)
+        if result.concepts:
+            assert not result.concepts_exact and "not exact" in result.status.message
+    check_packages(s, result)
+
+
+@CBC
+@given(off_lattice())
+def test_milp_walk_off_the_lattice_equals_enumeration(solver: str, s: Scenario) -> None:
+    check_walk_complete(s, solver)
+
+
+def test_milp_walk_regressions(solver: str) -> None:
+    """Issue 11: off the lattice CBC called a step infeasible although points lay beyond it,
+    returned a package just outside a step's bound (the walk then stopped: "no progress"), or
+    answered a step with a package short of the best; each cut the walk short (1 of 3, 1 of 2,
+    2 of 5 points)."""
+    for name in (
+        "walk_false_infeasible.yaml",
+        "walk_outside_bounds.yaml",
+        "walk_suboptimal_step.yaml",
+    ):
+        check_walk_complete(Scenario.load(ROOT / "tests" / "data" / name), solver)
 
 
 def irrational_scenario() -> Scenario:

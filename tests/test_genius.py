@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -339,12 +340,6 @@ def test_malformed_xml_and_entity_bomb(tmp_path):
             r"evaluation='three' is not a number",
         ),
         (
-            "traveller.xml",
-            '<weight index="1" value="0.3">',
-            '<weight index="1" value="0.8">',
-            r"weights sum to 1\.5.*caps utilities at 1",
-        ),
-        (
             "agency.xml",
             '<range lowerbound="2" upperbound="9"/>\n\t\t<evaluator ftype="linear" parameter0="1.4" parameter1="-0.1"/>',
             "",
@@ -475,3 +470,64 @@ def test_cli_import_then_frontier_json(tmp_path, capsys):
         pkg = p["package"]
         assert isinstance(pkg["Warranty years"], int) and isinstance(pkg["Price"], str)
         assert abs(p["utilities"]["buyer"] - genius_buyer(pkg)) < 1e-9
+
+
+LAPTOP = DATA / "laptop-domain.xml"
+
+
+def test_weights_off_by_rounding_are_normalised_with_a_note():
+    """Issue 11: the classic Laptop profiles' weights sum to 1.000051804; they are divided by
+    their sum (a note says so) instead of refusing the domain."""
+    s = import_genius(LAPTOP, [DATA / "laptop-buyer-rounded.xml", DATA / "laptop-flat.xml"])
+    buyer = s.party("laptop-buyer-rounded")
+    assert buyer.utility_scale is None
+    assert math.fsum(buyer.preferences.weights.values()) == pytest.approx(1.0, abs=1e-15)
+    total = 1.000051804
+    assert buyer.preferences.weights["Laptop"] == pytest.approx(0.6666 / total, rel=1e-15)
+    notes = " ".join(s.metadata["genius"]["notes"])
+    assert "1.000051804" in notes and "rounding" in notes
+    best = {"Laptop": "Macintosh", "Harddisk": "120 Gb", "External Monitor": "23'' LCD"}
+    assert s.utility("laptop-buyer-rounded", best) == pytest.approx(1.0, abs=1e-12)
+    deal = {"Laptop": "Dell", "Harddisk": "60 Gb", "External Monitor": "19'' LCD"}
+    genius = 0.6666 * 0.5 + 0.111140902 * 0.2 + 0.222310902 * 0.3
+    assert s.utility("laptop-buyer-rounded", deal) == pytest.approx(genius / total, abs=1e-12)
+
+
+def test_weights_clearly_above_one_are_imported_as_written_with_a_note(capsys):
+    """Issue 11: JapanTrip-like weights summing to 1.1 are imported as written (utilities up to
+    1.1); the note says GENIUS would cap bids at 1."""
+    s = import_genius(LAPTOP, [DATA / "laptop-seller-overweight.xml", DATA / "laptop-flat.xml"])
+    seller = s.party("laptop-seller-overweight")
+    assert seller.utility_scale == pytest.approx(1.1, abs=1e-15)
+    assert seller.preferences.weights == {"Laptop": 0.5, "Harddisk": 0.3, "External Monitor": 0.3}
+    best = {"Laptop": "Dell", "Harddisk": "60 Gb", "External Monitor": "19'' LCD"}
+    assert s.utility("laptop-seller-overweight", best) == pytest.approx(1.1, abs=1e-12)
+    other = {"Laptop": "HP", "Harddisk": "80 Gb", "External Monitor": "20'' LCD"}
+    assert s.utility("laptop-seller-overweight", other) == pytest.approx(
+        0.5 * 0.6 + 0.3 * 0.5 + 0.3 * 0.4, abs=1e-12
+    )
+    notes = " ".join(s.metadata["genius"]["notes"])
+    assert "1.1" in notes and "GENIUS would cap" in notes
+    code = main(
+        [
+            "import-genius",
+            str(LAPTOP),
+            str(DATA / "laptop-seller-overweight.xml"),
+            str(DATA / "laptop-flat.xml"),
+        ]
+    )
+    assert code == 0
+    assert "GENIUS would cap" in capsys.readouterr().err
+
+
+def test_flat_profile_format_is_read():
+    """Issue 11: older profiles hold <weight> and <issue> directly in <utility_space>."""
+    s = import_genius(LAPTOP, [DATA / "laptop-flat.xml", DATA / "laptop-buyer-rounded.xml"])
+    flat = s.party("laptop-flat")
+    assert flat.preferences.weights == {"Laptop": 0.2, "Harddisk": 0.5, "External Monitor": 0.3}
+    assert flat.utility_scale is None
+    pkg = {"Laptop": "Dell", "Harddisk": "60 Gb", "External Monitor": "20'' LCD"}
+    assert s.utility("laptop-flat", pkg) == pytest.approx(0.2 * 0.5 + 0.5 * 0.1 + 0.3 * 0.5)
+    # a flat file also serves as a domain (its issues are the domain's)
+    again = import_genius(DATA / "laptop-flat.xml", [DATA / "laptop-flat.xml"] * 2)
+    assert again.issue_names == ["Laptop", "Harddisk", "External Monitor"]

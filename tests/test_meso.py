@@ -133,3 +133,38 @@ def test_no_improvement_and_bad_arguments() -> None:
         equivalent_offers(deal(), 0)
     with pytest.raises(DealoptError, match="tolerance"):
         equivalent_offers(deal(), 3, tolerance=-1)
+
+
+def test_agreed_issue_carrying_all_our_weight(solver: str) -> None:
+    """Issue 11 repro: the agreed issue is all we care about, one open issue (p/q, on the table q)
+    all they care about. MESO used to exit with "internal error: an equivalent offer failed its
+    check (it is not Pareto-improving)"; the one offer that exists comes back."""
+    s = Scenario.from_dict(
+        {
+            "name": "agreed carries us",
+            "us": "us",
+            "parties": [
+                {
+                    "name": "us",
+                    "preferences": {
+                        "weights": {"a": 1, "x": 0},
+                        "values": {"a": {"a0": 0, "a1": 100}, "x": {"p": 0, "q": 0}},
+                    },
+                },
+                {
+                    "name": "them",
+                    "preferences": {
+                        "weights": {"a": 0, "x": 1},
+                        "values": {"a": {"a0": 0, "a1": 0}, "x": {"p": 100, "q": 0}},
+                    },
+                },
+            ],
+            "issues": [
+                {"name": "a", "options": ["a0", "a1"], "status": "agreed", "value": "a1"},
+                {"name": "x", "options": ["p", "q"], "value": "q"},
+            ],
+        }
+    )
+    res = equivalent_offers(s, 3, solver=solver)
+    assert [p.package for p in res.packages] == [{"a": "a1", "x": "p"}]
+    assert res.exact and "only 1 different Pareto-improving package" in res.explanation

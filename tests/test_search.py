@@ -80,7 +80,10 @@ def test_improve_equals_bruteforce(solver: str, s: Scenario, objective: str, gri
         r = improve(s, objective=objective, top=3, solver=solver)
     finally:
         model.GRID_LIMIT = saved
-    assert r.exact and r.status.termination.value == "optimal", r.status
+    # Issue 11: a scenario no package fits reports "infeasible", never "optimal"
+    assert r.exact and r.status.termination.value == (
+        "optimal" if e.feasible.any() else "infeasible"
+    ), r.status
     _check_common(s, r, e, imp)
     if not imp.any():
         assert r.packages == [] and r.explanation
@@ -93,34 +96,178 @@ def test_improve_equals_bruteforce(solver: str, s: Scenario, objective: str, gri
     assert np.allclose(got, want[: len(got)], atol=1e-6), (got, want[:3])
 
 
+def _nash_ranking(s: Scenario, index: np.ndarray, U: np.ndarray) -> list[tuple]:
+    """The documented Nash ranking (README "Ranking"), by brute force: packages improving every
+    party strictly by (product, smallest gain, fewest reopened), then the other Pareto-improving
+    packages by welfare (total gain, smallest gain, fewest reopened). Keys, best first."""
+    g = U - reference_utilities(s)
+    reopened = -_keys(s, index, U, "welfare")[:, 2]
+    positive = np.all(g > 1e-9, axis=1)
+    first = [
+        ("nash", float(np.prod(g[i])), float(g[i].min()), float(reopened[i]))
+        for i in np.flatnonzero(positive)
+    ]
+    rest = [
+        ("welfare", float(g[i].sum()), float(g[i].min()), float(reopened[i]))
+        for i in np.flatnonzero(~positive)
+    ]
+    first.sort(key=lambda k: (-k[1], -k[2], k[3]))
+    rest.sort(key=lambda k: (-k[1], -k[2], k[3]))
+    return first + rest
+
+
+def _same_key(got: tuple, want: tuple) -> bool:
+    return (
+        got[0] == want[0]
+        and abs(got[1] - want[1]) <= 1e-6 * max(1.0, abs(want[1]))
+        and abs(got[2] - want[2]) <= 1e-6
+        and got[3] == want[3]
+    )
+
+
+def _check_nash_top(s: Scenario, top: int, solver: str | None = None) -> None:
+    e = enumerate_packages(s)
+    ref = reference_utilities(s)
+    imp = e.feasible & pareto_improving(e.utilities, ref)
+    r = improve(s, objective="nash", top=top, solver=solver)
+    assert r.exact and r.nash_method, r.status
+    _check_common(s, r, e, imp)
+    want = _nash_ranking(s, e.index[imp], e.utilities[imp])
+    assert len(r.packages) == min(top, len(want))  # never shorter than max-min's list
+    got_idx = np.array([s.encode(p.package) for p in r.packages]).reshape(-1, len(s.issues))
+    got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+    got = _nash_ranking(s, got_idx, got_u) if len(got_idx) else []
+    got_keys = [
+        next(k for k in got if _same_key(k, _nash_ranking(s, i[None, :], u[None, :])[0]))
+        for i, u in zip(got_idx, got_u, strict=True)
+    ]
+    for k, (pkg, key, w) in enumerate(zip(r.packages, got_keys, want, strict=False)):
+        assert _same_key(key, w), (k, got_keys, want[:top])
+        assert pkg.ranked_by == key[0]
+        assert abs(pkg.objective - key[1]) <= 1e-6 * max(1.0, abs(key[1]))
+    assert r.ranking == list(dict.fromkeys(k[0] for k in got_keys))
+    if not want:
+        assert r.packages == [] and r.explanation
+    elif want[0][0] == "nash":
+        assert r.nash_method.startswith("exact")
+    else:
+        assert "ranked by total gain" in r.nash_method
+    if len(r.packages) < top:
+        assert (
+            r.explanation
+            == (
+                f"Only {len(r.packages)} different Pareto-improving "
+                f"{'package exists' if len(r.packages) == 1 else 'packages exist'}."
+            )
+            or not r.packages
+        )
+
+
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(random_scenarios(max_packages=400, max_parties=3))
 def test_nash_equals_bruteforce(s: Scenario) -> None:
-    e = enumerate_packages(s)
-    ref = reference_utilities(s)
-    imp = e.feasible & pareto_improving(e.utilities, ref)
-    r = improve(s, objective="nash", top=2)
-    assert r.exact and r.nash_method, r.status
-    _check_common(s, r, e, imp)
-    if not imp.any():
-        assert r.packages == []
-        return
-    g = e.utilities[imp] - ref
-    positive = np.all(g > 1e-9, axis=1)
-    if positive.any():
-        assert r.nash_method.startswith("exact")
-        best = np.prod(g[positive], axis=1).max()
-        assert abs(r.packages[0].objective - best) <= 1e-6 * max(1.0, best)
-        gains = np.array([[p.gains[n] for n in s.party_names] for p in r.packages])
-        prods = np.prod(gains, axis=1)
-        assert np.all(np.diff(prods) <= 1e-6 * max(1.0, best))  # best first
-    else:  # every Nash product is 0: ranked by total gain
-        assert "ranked by total gain" in r.nash_method
-        assert abs(r.packages[0].objective - g.sum(axis=1).max()) < 1e-6
+    """The whole Nash top 3 (not only #1) is the brute-force ranking, ties by the documented rule."""
+    _check_nash_top(s, 3)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(random_scenarios(max_packages=300, max_parties=3, max_options=3))
+def test_nash_equals_bruteforce_both_solvers(solver: str, s: Scenario) -> None:
+    _check_nash_top(s, 4, solver)
+
+
+def _one_issue(us: dict, them: dict, table: str = "a") -> Scenario:
+    opts = list(us)
+    return Scenario.from_dict(
+        {
+            "name": "one issue",
+            "parties": [
+                {"name": "us", "preferences": {"weights": {"x": 1}, "values": {"x": us}}},
+                {"name": "them", "preferences": {"weights": {"x": 1}, "values": {"x": them}}},
+            ],
+            "issues": [{"name": "x", "options": opts, "value": table}],
+        }
+    )
+
+
+def test_nash_top3_keeps_packages_below_the_first_ones_floor(solver: str) -> None:
+    """Issue 11 repro: c and d improve both (product 600 each) and follow b; the floor derived
+    from #1 (gain 50) used to drop them, with "Only 1 ... of at least 50 exists"."""
+    s = _one_issue({"a": 0, "b": 100, "c": 60, "d": 10}, {"a": 0, "b": 100, "c": 10, "d": 60})
+    r = improve(s, objective="nash", top=3, solver=solver)
+    assert [p.package["x"] for p in r.packages][0] == "b"
+    assert sorted(p.package["x"] for p in r.packages[1:]) == ["c", "d"]
+    assert [p.objective for p in r.packages] == [10000, 600, 600]
+    assert r.explanation is None and r.ranking == ["nash"]
+    r4 = improve(s, objective="nash", top=4, solver=solver)
+    assert len(r4.packages) == 3
+    assert r4.explanation == "Only 3 different Pareto-improving packages exist."
+    _check_nash_top(s, 3, solver)
+
+
+def test_nash_second_is_the_true_next_best_product(solver: str) -> None:
+    """Issue 11: a #2 with product 3025 (55 x 55) was listed, one with 4000 (100 x 40) missed."""
+    s = _one_issue(
+        {"a": 0, "b": 100, "c": 55, "d": 100, "e": 5},
+        {"a": 0, "b": 100, "c": 55, "d": 40, "e": 5},
+    )
+    r = improve(s, objective="nash", top=3, solver=solver)
+    assert [p.package["x"] for p in r.packages] == ["b", "d", "c"]
+    assert [p.objective for p in r.packages] == [10000, 4000, 3025]
+
+
+def test_nash_ranks_zero_gain_packages_after_by_welfare(solver: str) -> None:
+    """Issue 11: packages giving someone zero gain are Pareto-improving: they follow the ones
+    improving everyone (by total gain), so the list is as long as max-min's; JSON says so."""
+    s = _one_issue(
+        {"a": 0, "b": 30, "c": 100, "d": 0, "e": 20},
+        {"a": 0, "b": 100, "c": 0, "d": 50, "e": 0},
+    )
+    r = improve(s, objective="nash", top=4, solver=solver)
+    assert [p.package["x"] for p in r.packages] == ["b", "c", "d", "e"]
+    assert [p.ranked_by for p in r.packages] == ["nash", "welfare", "welfare", "welfare"]
+    assert [p.objective for p in r.packages] == [3000, 100, 50, 20]
+    assert r.ranking == ["nash", "welfare"]
+    assert len(improve(s, objective="maxmin", top=4, solver=solver).packages) == 4
+    data = json.loads(r.to_json())
+    assert data["ranking"] == ["nash", "welfare"]
+    assert [p["ranked_by"] for p in data["packages"]] == ["nash", "welfare", "welfare", "welfare"]
+    # none improves everyone: every package is ranked by welfare, and the JSON says so
+    s2 = _one_issue({"a": 0, "c": 100, "d": 0}, {"a": 0, "c": 0, "d": 100})
+    r2 = improve(s2, objective="nash", top=3, solver=solver)
+    assert sorted(p.package["x"] for p in r2.packages) == ["c", "d"]
+    assert "ranked by total gain" in r2.nash_method
+    assert json.loads(r2.to_json())["ranking"] == ["welfare"]
+    for objective in ("maxmin", "welfare"):
+        data = json.loads(improve(s, objective=objective, top=2, solver=solver).to_json())
+        assert data["ranking"] == [objective]
+        assert {p["ranked_by"] for p in data["packages"]} == {objective}
+
+
+def test_min_diff_message_is_true() -> None:
+    """With --min-diff the greedy list cannot claim that only N such packages exist."""
+    s = _one_issue({"a": 0, "b": 100, "c": 60, "d": 10}, {"a": 0, "b": 100, "c": 10, "d": 60})
+    s2 = Scenario.from_dict(
+        {
+            **s.model_dump(mode="json", exclude_none=True),
+            "issues": [
+                {"name": "x", "options": ["a", "b", "c", "d"], "value": "a"},
+                {"name": "y", "options": ["a", "b"], "value": "a"},
+            ],
+        }
+    )
+    for objective in ("maxmin", "nash"):
+        r = improve(s2, objective=objective, top=5, min_diff=2)
+        assert "differs in at least 2 issues" in r.explanation
+        assert "exist" not in r.explanation
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -734,3 +881,50 @@ def test_presolve_never_drops_the_optimum(solver: str) -> None:
     got_idx = np.array([s.encode(p.package) for p in r.packages])
     got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
     assert np.allclose(_keys(s, got_idx, got_u, "maxmin"), want, atol=1e-6)
+
+
+@st.composite
+def agreed_carries_one_side(draw) -> Scenario:
+    """Issue 11: scenarios where agreed issues carry all of one party's weight (that party can
+    gain nothing: every Pareto-improving package leaves it at zero gain)."""
+    s = draw(random_scenarios(max_packages=300, max_parties=3, max_options=3))
+    d = s.model_dump(mode="json", exclude_none=True)
+    issues = d["issues"]
+    k = draw(st.integers(0, len(issues) - 1))
+    if issues[k].get("status") != "agreed":
+        grid = s.issues[k].options or list(s.issues[k].grid())
+        issues[k]["status"] = "agreed"
+        issues[k]["value"] = grid[draw(st.integers(0, len(grid) - 1))]
+    agreed = {i["name"] for i in issues if i.get("status") == "agreed"}
+    p = draw(st.integers(0, len(d["parties"]) - 1))
+    w = d["parties"][p]["preferences"]["weights"]
+    for name in w:
+        w[name] = draw(st.integers(1, 5)) if name in agreed else 0
+    return Scenario.from_dict(d)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agreed_carries_one_side(), st.sampled_from(["maxmin", "welfare", "nash"]))
+def test_agreed_issues_carrying_one_sides_weight(s: Scenario, objective: str) -> None:
+    from optimizer.searches.meso import equivalent_offers
+
+    e = enumerate_packages(s)
+    imp = e.feasible & pareto_improving(e.utilities, reference_utilities(s))
+    if objective == "nash":
+        _check_nash_top(s, 3)
+    else:
+        r = improve(s, objective=objective, top=3)
+        assert r.exact
+        _check_common(s, r, e, imp)
+        want = _sorted_keys(_keys(s, e.index[imp], e.utilities[imp], objective))
+        got_idx = np.array([s.encode(p.package) for p in r.packages]).reshape(-1, len(s.issues))
+        got_u = np.array([[p.utilities[n] for n in s.party_names] for p in r.packages])
+        assert len(r.packages) == min(3, int(imp.sum()))
+        if len(got_idx):
+            got = _keys(s, got_idx, got_u.reshape(len(got_idx), -1), objective)
+            assert np.allclose(got, want[: len(got)], atol=1e-6)
+    offers = equivalent_offers(s, 3)  # never an internal error (issue 11, --meso)
+    pos = {tuple(row): n for n, row in enumerate(e.index)}
+    for p in offers.packages:
+        assert imp[pos[tuple(s.encode(p.package))]]
+    assert bool(offers.packages) == bool(imp.any())

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from optimizer import Scenario
 from optimizer.scenario.files import scenario_from_data
+from optimizer.scenario.models import format_percent
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `ui` is an app folder, not an installed package
@@ -197,7 +198,8 @@ def _check_winwin(at: AppTest, s: Scenario) -> None:
         table = _table(at).values.tolist()
         assert table == _expected_table(s, result)  # estimate ranges: also P(win-win)
         if has_ranges(s):
-            assert table[-1][1:] == [f"{100 * p.p_win_win:.0f}%" for p in result.packages]
+            # "> 99%" / "< 1%" at the ends, never a rounded 100% or 0% (issue 11)
+            assert table[-1][1:] == [format_percent(p.p_win_win) for p in result.packages]
         else:
             assert all(p.p_win_win is None for p in result.packages)
     else:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.scenario.models import Scenario, format_number
+from optimizer.scenario.models import Scenario, format_number, format_percent
 
 ON_TABLE = "On the table"
 CHANGED_BG = "background-color: rgba(46, 160, 67, 0.22); font-weight: 600"
@@ -33,8 +33,8 @@ def fmt_utility(x: float | None) -> str:
 
 
 def fmt_probability(p: float | None) -> str:
-    """A probability as a percentage ("87%"), or "-" when unknown."""
-    return "-" if p is None else f"{100 * p:.0f}%"
+    """A probability as a percentage ("87%", "> 99%"), or "-" when unknown."""
+    return "-" if p is None else format_percent(p)
 
 
 def fmt_gain(x: float | None) -> str:

@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _estimate(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
     from optimizer.scenario.files import load_scenario
+    from optimizer.scenario.models import numbers_out
     from optimizer.searches.estimate import apply_estimate, describe, estimate, next_question
 
     scenario = load_scenario(args.file)
@@ -56,7 +57,7 @@ def _estimate(args: argparse.Namespace) -> int:
     if args.next:
         q = next_question(scenario, args.party, est=est)
         if args.json:
-            print(json.dumps(q.to_dict(), indent=2, ensure_ascii=False))
+            print(json.dumps(numbers_out(q.to_dict()), indent=2, ensure_ascii=False))
         else:
             print(q.text)
             if not q.informative:
@@ -76,7 +77,7 @@ def _estimate(args: argparse.Namespace) -> int:
         except OSError as e:
             raise DealoptError(f"cannot write {out}: {e.strerror or e}") from None
     if args.json:
-        print(json.dumps(est.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(numbers_out(est.to_dict()), indent=2, ensure_ascii=False))
     else:
         print(describe(est, scenario))
         if args.output:

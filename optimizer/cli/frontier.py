@@ -83,6 +83,7 @@ def format_frontier(result) -> str:
             for c in pkg.changes
             if c.change != "kept"
         ]
-        tag = f"[{', '.join(pkg.concepts)}] " if pkg.concepts else ""
+        found_only = "" if result.concepts_exact else " (best of the points found)"
+        tag = f"[{', '.join(pkg.concepts)}{found_only}] " if pkg.concepts else ""
         lines.append("  ".join(cells) + "  " + tag + ("; ".join(moved) or "the deal on the table"))
     return "\n".join(lines)

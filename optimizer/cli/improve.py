@@ -123,6 +123,7 @@ def _improve(args: argparse.Namespace) -> int:
         _annotate(scenario, result, args)
     from optimizer.engine.money import annotate_money
     from optimizer.reports.guards import table_below_walkaway
+    from optimizer.scenario.models import numbers_out
 
     annotate_money(scenario, result)
     check = table_below_walkaway(scenario, solver=args.solver, time_limit=args.time_limit)
@@ -135,7 +136,7 @@ def _improve(args: argparse.Namespace) -> int:
                 "text": check.text,
                 "packages": [p.to_json_dict() for p in check.packages],
             }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(numbers_out(data), indent=2, ensure_ascii=False))
     else:
         if check.below:
             print(f"WARNING: {check.text}\n")
@@ -189,10 +190,19 @@ def _status_line(result: Any) -> str:
 
 def format_improve(scenario: Any, result: Any) -> str:
     """The improve result as a table: issues as rows, the deal on the table then each package."""
+    from optimizer.scenario.models import format_percent
+
     what = OBJECTIVE_NAMES.get(result.objective, result.objective)
     out = [f"{scenario.name}: Pareto-improving packages, ranked by {what}", _status_line(result)]
     if result.nash_method:
         out.append(f"Nash: {result.nash_method}")
+    if result.objective == "nash" and "welfare" in result.ranking:
+        shown = [n + 1 for n, p in enumerate(result.packages) if p.ranked_by == "welfare"]
+        which = f"#{shown[0]}" if len(shown) == 1 else f"#{shown[0]}-#{shown[-1]}"
+        out.append(
+            f"{which} leave{'s' if len(shown) == 1 else ''} some party with no gain (Nash product "
+            "0): ranked by total gain, after the packages that improve every party"
+        )
     if not result.packages:
         out.append("")
         out.append(result.explanation or "No Pareto-improving package was found.")
@@ -242,7 +252,7 @@ def format_improve(scenario: Any, result: Any) -> str:
     if any(p.p_win_win is not None for p in result.packages):
         rows.append(
             ["P(win-win)", "", ""]
-            + ["-" if p.p_win_win is None else f"{p.p_win_win:.0%}" for p in result.packages]
+            + ["-" if p.p_win_win is None else format_percent(p.p_win_win) for p in result.packages]
         )
     out.append("")
     out.append(_grid(rows))

@@ -109,13 +109,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _summary(args: argparse.Namespace) -> int:
     from optimizer.reports.summary import TOP_PACKAGES, progress_summary
     from optimizer.scenario.files import load_scenario
+    from optimizer.scenario.models import numbers_out
     from optimizer.searches.improve import improve
 
     scenario = load_scenario(args.file)
     res = improve(scenario, top=TOP_PACKAGES, solver=args.solver, time_limit=args.time_limit)
     s = progress_summary(scenario, solver=args.solver, improve_result=res)
     if args.json:
-        print(json.dumps(s.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        print(json.dumps(numbers_out(s.model_dump(mode="json")), indent=2, ensure_ascii=False))
     else:
         print(s.text)
     return 0
@@ -146,6 +147,7 @@ def _log(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
     from optimizer.reports.negotiation_log import format_log, log_report, record_offer
     from optimizer.scenario.files import load_scenario, save_scenario
+    from optimizer.scenario.models import numbers_out
 
     scenario = load_scenario(args.file)
     parser = args._parser
@@ -154,7 +156,11 @@ def _log(args: argparse.Namespace) -> int:
             parser.error("--set, --status, --date, --note, -o and --in-place need --add PARTY")
         report = log_report(scenario)
         if args.json:
-            print(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            print(
+                json.dumps(
+                    numbers_out(report.model_dump(mode="json")), indent=2, ensure_ascii=False
+                )
+            )
         else:
             print(format_log(scenario, report))
         return 0

@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _questions(args: argparse.Namespace) -> int:
     from optimizer.scenario.files import load_scenario
+    from optimizer.scenario.models import numbers_out
     from optimizer.searches.questions import questions
     from optimizer.searches.sampling import uncertain_parameters
 
@@ -77,7 +78,7 @@ def _questions(args: argparse.Namespace) -> int:
             "uncertain": [p.key for p in uncertain],
             "questions": [q.model_dump(mode="json") for q in qs],
         }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(numbers_out(data), indent=2, ensure_ascii=False))
         return 0
     print(f"{scenario.name}: what to ask next")
     if not uncertain:
@@ -108,7 +109,9 @@ def _bar(lo: float, hi: float, now: float, width: int = 40) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    from optimizer.scenario.models import format_percent
+
+    return format_percent(x)
 
 
 def _sensitivity(args: argparse.Namespace) -> int:

@@ -14,8 +14,10 @@ and returns the row index of the chosen point, or ``None`` when the concept is u
 
 Maximising over the frontier gives the same value as maximising over every feasible package (a
 maximiser is weakly dominated by a frontier point, which scores at least as well), so these are the
-concept points of the whole negotiation. Ties (within 1e-9) are broken by the larger total gain, then
-by the lower index, so the result is deterministic.
+concept points of the whole negotiation. Ties (within 1e-9; Nash: products within a relative
+1e-12) are broken the same way for every concept: by the larger total gain (the sum of utilities),
+then by the lower index, so the result is deterministic. The utilitarian point's ties, whose
+totals are equal by definition, go to the larger smallest gain.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def ideal_point(U: np.ndarray) -> np.ndarray:
 
 
 def kalai_smorodinsky(U: np.ndarray, d: np.ndarray | None = None) -> int | None:
-    """Index of the point maximising the smallest normalised gain ``(U_p - d_p) / (I_p - d_p)``."""
+    """Index of the point maximising the smallest normalised gain ``(U_p - d_p) / (I_p - d_p)``;
+    ties go to the larger total gain (the module's rule), not the larger normalised sum."""
     U, d = _as_arrays(U, d)
     if len(U) == 0:
         return None
@@ -94,7 +97,7 @@ def kalai_smorodinsky(U: np.ndarray, d: np.ndarray | None = None) -> int | None:
     if not use.any():
         return _argmax_tiebreak(U.sum(axis=1), U.sum(axis=1))
     norm = (U[:, use] - d[use]) / span[use]
-    return _argmax_tiebreak(norm.min(axis=1), norm.sum(axis=1))
+    return _argmax_tiebreak(norm.min(axis=1), U.sum(axis=1))
 
 
 def solution_concepts(U: np.ndarray, d: np.ndarray | None = None) -> dict[str, int]:

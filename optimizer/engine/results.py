@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.scenario.models import value_out
+from optimizer.scenario.models import number_out, numbers_out, value_out
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,6 +72,12 @@ class PackageResult(_Result):
         "kalai_smorodinsky.",
     )
     objective: float | None = Field(default=None, description="Objective value, when ranked.")
+    ranked_by: Literal["maxmin", "welfare", "nash"] | None = Field(
+        default=None,
+        description="The rule that ranked this package (improve): maxmin, welfare or nash; with "
+        "objective nash, packages leaving some party at zero gain come after those improving "
+        "every party and are ranked by welfare (their objective is then the total gain).",
+    )
     p_win_win: float | None = Field(
         default=None, description="Probability (over the estimate ranges) that it is win-win."
     )
@@ -93,7 +99,7 @@ class PackageResult(_Result):
         d["package"] = {k: value_out(v) for k, v in self.package.items()}
         if not d.get("extra"):
             d.pop("extra", None)
-        return d
+        return numbers_out(d)
 
 
 class SolveStatus(_Result):
@@ -122,7 +128,7 @@ class _SearchResult(_Result):
         d["solver"] = self.status.solver
         if self.reference is not None:
             d["reference"] = {k: value_out(v) for k, v in self.reference.items()}
-        return d
+        return numbers_out(d)
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON text; with ``indent``, one package per line (json's indenting encoder is pure
@@ -170,6 +176,11 @@ class ImproveResult(_SearchResult):
     exact_over: str | None = Field(
         default=None, description="The packages over which a robust search's answer is exact."
     )
+    ranking: list[str] = Field(
+        default=[],
+        description="The rules that ranked the packages, in order (each package's ranked_by): "
+        "['maxmin'], ['welfare'], ['nash'], ['nash', 'welfare'] or ['welfare'] for objective nash.",
+    )
 
 
 class FrontierResult(_SearchResult):
@@ -186,6 +197,11 @@ class FrontierResult(_SearchResult):
     reservation: dict[str, float | None] = {}
     concepts: dict[str, int] = Field(
         default={}, description="Solution concept -> index into packages."
+    )
+    concepts_exact: bool = Field(
+        default=True,
+        description="False when the frontier is not exact: each concept is then the best of the "
+        "points found, not necessarily the negotiation's concept point.",
     )
     explanation: str | None = None
     money_issue: str | None = None
@@ -266,8 +282,11 @@ def package_result(
     changes = issue_changes(scenario, index)
     return PackageResult(
         package={k: value_out(v) for k, v in scenario.decode(index).items()},
-        utilities={n: float(u) for n, u in zip(names, utilities, strict=True)},
-        gains={n: float(u) - float(r) for n, u, r in zip(names, utilities, ref, strict=True)},
+        utilities={n: float(number_out(u)) for n, u in zip(names, utilities, strict=True)},
+        gains={
+            n: float(number_out(float(u) - float(r)))
+            for n, u, r in zip(names, utilities, ref, strict=True)
+        },
         changes=changes,
         reopened=[c.issue for c in changes if c.change == "reopened"],
         **fields,

@@ -195,12 +195,19 @@ def resolve_name(name: str | None) -> str:
 
 
 def make_solver(
-    name: str | None = None, time_limit: float | None = None, *, presolve: bool = True
+    name: str | None = None,
+    time_limit: float | None = None,
+    *,
+    presolve: bool = True,
+    tolerance: float | None = None,
 ) -> Any:
     """A configured PuLP solver: quiet, MIP gaps 0, optional time limit in seconds.
 
     HiGHS runs with ``HIGHS_PRESOLVE_RULES_OFF``. ``presolve=False`` switches presolve off (CBC:
-    also its CGL preprocessing, after which CBC 2.10 can crash on an infeasible model)."""
+    also its CGL preprocessing, after which CBC 2.10 can crash on an infeasible model).
+    ``tolerance`` sets the integrality and primal feasibility tolerances (defaults about 1e-6):
+    a big-M row whose switch must be exactly 0 or 1 needs them below its smallest meaningful
+    fraction (the robust search's indicators, see ``optimizer.searches.robust``)."""
     import pulp
 
     key = resolve_name(name)
@@ -208,20 +215,31 @@ def make_solver(
         raise SolverError(f"the time limit must be a positive number of seconds (got {time_limit})")
     if key == "highs":
         _silence_highs_banner()
-        backend = pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit)
+        extra = {}
+        if tolerance is not None:
+            extra = {
+                "mip_feasibility_tolerance": tolerance,
+                "primal_feasibility_tolerance": tolerance,
+            }
+        backend = pulp.HiGHS(msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit, **extra)
         _configure_highs(backend, presolve)
         return backend
+    options = [] if presolve else list(_CBC_NO_PREPROCESS)
+    if tolerance is not None:
+        options += [f"integerT {tolerance:g}", f"primalT {tolerance:g}"]
     with warnings.catch_warnings():  # PuLP 3.3 flags the bundled CBC as deprecated for 4.0
         warnings.simplefilter("ignore", DeprecationWarning)
         if presolve:
-            return pulp.PULP_CBC_CMD(msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit)
+            return pulp.PULP_CBC_CMD(
+                msg=False, gapRel=0, gapAbs=0, timeLimit=time_limit, options=options
+            )
         return pulp.PULP_CBC_CMD(
             msg=False,
             gapRel=0,
             gapAbs=0,
             timeLimit=time_limit,
             presolve=False,
-            options=list(_CBC_NO_PREPROCESS),
+            options=options,
         )
 
 

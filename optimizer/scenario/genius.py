@@ -13,8 +13,16 @@ for all options when that is below 1e-5), and an integer issue's ``eval`` is
 [0, 1]. The import reproduces that number exactly with our own utility function
 (``models.py``): option scores are stored already divided by the largest evaluation (so our
 division by the largest score is a no-op), integer evaluators become ``piecewise`` value shapes
-whose points lie on the integer grid, ``utility_scale`` is 1, and a profile whose weights do not
-sum to 1 gets a per-party ``utility_scale`` equal to their sum (GENIUS does not normalise them).
+whose points lie on the integer grid, and ``utility_scale`` is 1. Weights that do not sum to 1:
+
+* off by rounding (within ``ROUNDING_TOL`` = 1e-3, e.g. the Laptop profiles' 1.000051804) are
+  divided by their sum, with a note;
+* further off (e.g. JapanTrip's 1.1, or 0.9) are imported as written: the party gets a
+  ``utility_scale`` equal to their sum (GENIUS does not normalise them), with a note; when the
+  best bid then scores above 1 the note says that GENIUS would cap those utilities at 1.
+
+Profiles come in two layouts: issues and weights under a root ``<objective>``, or (older files)
+directly under ``<utility_space>``; both are read.
 
 What real ANAC files contain, and how it is read (see docs/design.md):
 
@@ -26,8 +34,7 @@ What real ANAC files contain, and how it is read (see docs/design.md):
 * names are kept exactly as written (unicode, punctuation, ``"0.6"``, ``"2000"``).
 
 Anything GENIUS would not evaluate additively (hyper-rectangle or constraint utilities, real-valued
-issues, unknown evaluator types, a profile missing an issue, weights that push GENIUS's utility
-above its cap of 1) is refused with a ``ScenarioFileError`` naming the file and the element.
+issues, unknown evaluator types, a profile missing an issue) is refused with a ``ScenarioFileError`` naming the file and the element.
 XML is read with the standard library after refusing DOCTYPE and ENTITY declarations, so entity
 bombs and external entities never reach the parser.
 """
@@ -54,8 +61,13 @@ EVAL_FLOOR = 1e-5
 #: Weight sums closer to 1 than this need no per-party scale (the error stays below 1e-13).
 SUM_TOL = 1e-13
 
-#: GENIUS caps a bid's utility at 1; a profile that can exceed it by more than this is refused.
+#: GENIUS caps a bid's utility at 1 (a profile whose best bid exceeds it by more than this is
+#: imported as written, with a note).
 CAP_TOL = 1e-9
+
+#: Weight sums within this of 1 are rounding in the file (the classic Laptop profiles sum to
+#: 1.000051804): the weights are normalised to sum to 1, with a note. Sums further off are kept.
+ROUNDING_TOL = 1e-3
 
 _DECL = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NONLINEAR_TAGS = ("utility", "utility_function", "ufun", "constraint", "hyperrectangle")
@@ -143,10 +155,16 @@ def _utility_space(root: ET.Element, src: str, what: str) -> ET.Element:
 
 
 def _root_objective(space: ET.Element, src: str) -> ET.Element:
+    """The root ``<objective>``; in the older flat format (``<issue>`` and ``<weight>`` directly
+    under ``<utility_space>``, no ``<objective>``) the utility space itself plays its part."""
     obj = space.find("objective")
-    if obj is None:
-        raise ScenarioFileError(f"{src}: <utility_space> holds no root <objective>")
-    return obj
+    if obj is not None:
+        return obj
+    if space.find("issue") is not None or space.find("weight") is not None:
+        return space
+    raise ScenarioFileError(
+        f"{src}: <utility_space> holds no root <objective> (nor <issue> elements directly)"
+    )
 
 
 def _walk(objective: ET.Element) -> tuple[list[ET.Element], list[ET.Element]]:
@@ -579,25 +597,37 @@ def import_genius(
         total = math.fsum(prof.weights.values())
         if total <= 0:
             raise ScenarioFileError(f"{src}: every issue weight is 0; the profile values nothing")
-        best = math.fsum(w * float(prof.evals[i].max()) for i, w in prof.weights.items())
-        if best > 1.0 + CAP_TOL:
-            raise ScenarioFileError(
-                f"{src}: the weights sum to {total:.10g}, so the best package scores "
-                f"{best:.10g}; GENIUS caps utilities at 1, which is not additive. Scale the "
-                "<weight> values so they sum to 1"
+        weights = dict(prof.weights)
+        best = math.fsum(w * float(prof.evals[i].max()) for i, w in weights.items())
+        scale = None
+        if SUM_TOL < abs(total - 1.0) <= ROUNDING_TOL:
+            weights = {i: w / total for i, w in weights.items()}
+            notes.append(
+                f"{pname}: the weights sum to {total:.10g}, off from 1 by rounding in the file; "
+                "they were divided by their sum so that they sum to 1 (utilities change by at "
+                f"most {abs(1.0 - 1.0 / total):.2g} of the scale)"
             )
+        elif abs(total - 1.0) > SUM_TOL:
+            scale = total
+            sums[pname] = total
+            note = (
+                f"{pname}: the weights sum to {total:.10g}, not 1; imported as written, with "
+                "utilities on GENIUS's scale (a per-party utility_scale)"
+            )
+            if best > 1.0 + CAP_TOL:
+                note += (
+                    f". The best package scores {best:.10g}: GENIUS would cap every bid's "
+                    "utility at 1, so bids scoring above 1 here would all be worth 1 there "
+                    "(scale the <weight> values to sum to 1 to avoid the difference)"
+                )
+            notes.append(note)
         party: dict[str, Any] = {
             "name": pname,
             "description": f"GENIUS profile {prof.path.name}",
-            "preferences": {"weights": dict(prof.weights), "values": prof.values},
+            "preferences": {"weights": weights, "values": prof.values},
         }
-        if abs(total - 1.0) > SUM_TOL:
-            party["utility_scale"] = total
-            sums[pname] = total
-            notes.append(
-                f"{pname}: the weights sum to {total:.10g}, not 1; utilities are kept on "
-                "GENIUS's scale with a per-party utility_scale"
-            )
+        if scale is not None:
+            party["utility_scale"] = scale
         if prof.reservation is not None:
             party["reservation_value"] = prof.reservation
         if prof.discount is not None:

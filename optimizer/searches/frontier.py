@@ -94,7 +94,16 @@ MIN_QUANTUM_SHARE = 1e-6
 #: Step of the epsilon-constraint walk when no lattice proves exactness.
 FALLBACK_STEP = 1e-6
 
+#: Packages the solver's tolerance let past a walk's bounds that are cut off before it gives up.
+MAX_REJECTED = 1000
+
 METHODS = ("auto", "fast", "enumeration", "milp")
+
+#: The caveat on solution concepts marked on a frontier that is not exact.
+CONCEPTS_NOT_EXACT = (
+    "the solution concepts are the best of the points found: the frontier is not exact, so they "
+    "may not be the negotiation's concept points"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,14 +239,21 @@ class _Clock:
         return self.limit - (time.perf_counter() - self.t0)
 
 
-def _make_solver(name: str | None, time_limit: float | None, tight: bool = False) -> Any:
+def _make_solver(
+    name: str | None, time_limit: float | None, tight: bool = False, strict: bool = False
+) -> Any:
     """A PuLP solver with gaps 0; with ``tight``, HiGHS's feasibility tolerances go from 1e-6/1e-7
-    to 1e-9 (used when half a lattice step is small; tighter tolerances make HiGHS slower)."""
+    to 1e-9 (used when half a lattice step is small; tighter tolerances make HiGHS slower).
+    ``strict`` also tightens CBC's integrality and primal tolerances to 1e-9: the walk's second
+    try at a step CBC called infeasible although a package beyond the step exists."""
     import pulp
 
     from optimizer.engine.solvers import make_solver, resolve_name
 
     key = resolve_name(name)
+    tight = tight or strict
+    if key == "cbc" and tight:
+        return make_solver(key, time_limit, tolerance=1e-9)
     if key == "highs" and tight:
         make_solver(key, None)  # silences the HiGHS banner once per process
         return pulp.HiGHS(
@@ -340,6 +356,7 @@ def _epsilon_constraint(
     solver_name = ""
     threshold_row: str | None = None
     threshold = -math.inf
+    rejected = 0
     while True:
         remaining = clock.remaining()
         if remaining is not None and remaining <= 0:
@@ -348,6 +365,25 @@ def _epsilon_constraint(
             break
         out = m.solve(_make_solver(solver, remaining, tight), remaining)
         solver_name = out.solver
+        if out.termination == Termination.infeasible and threshold_row is not None:
+            m.remove_row(threshold_row)
+            out, beyond = _confirm_end(m, names, a, b, threshold, reservation, solver, clock)
+            if beyond is not None:  # a package beyond the step exists: the verdict was wrong
+                found_idx.append(beyond[0])
+                found_u.append(beyond[1])
+                threshold_row = m.add_row(m.utility[names[b]] >= threshold, name=f"eps_{m.solves}")
+                m.set_objective(m.utility[names[a]])
+                remaining = clock.remaining()
+                out = m.solve(_make_solver(solver, remaining, tight, strict=True), remaining)
+                if out.termination == Termination.infeasible:
+                    exact = False
+                    message = (
+                        f"{out.solver} called a step of the walk infeasible although a package "
+                        f"beyond it exists (also with tolerances of 1e-9): points with "
+                        f"{names[b]}'s utility between {threshold:.6g} and "
+                        f"{beyond[1][b]:.6g} may be missing"
+                    )
+                    break
         if out.termination == Termination.infeasible:
             break
         if not out.optimal:
@@ -360,25 +396,44 @@ def _epsilon_constraint(
             break
         idx = m.decode()
         u = m.verify(idx)
-        if np.any(u - reservation < -TIE_TOL) or u[b] < threshold - TIE_TOL:
-            exact = False
-            message = "the solver returned a package outside its bounds (numerical tolerance)"
+        outside = bool(np.any(u - reservation < -TIE_TOL))
+        if outside or u[b] < threshold - TIE_TOL:
+            # Only the solver's tolerance (up to 1e-6) let this package in: cut it off and solve
+            # again. Stopping here (as the walk once did) lost every point further along.
+            if not outside:
+                found_idx.append(idx)  # a real package: the non-dominated filter decides
+                found_u.append(u)
+            m.exclude(idx)
+            rejected += 1
+            if rejected > MAX_REJECTED:
+                exact, termination = False, Termination.not_solved
+                message = (
+                    f"the solver returned {rejected} packages outside its bounds (numerical "
+                    "tolerance); the walk stopped"
+                )
+                break
+            continue
         found_idx.append(idx)
         found_u.append(u)
-        new_threshold = u[b] + step_b
-        if new_threshold <= threshold:  # no progress: stop rather than loop
-            exact = False
-            message = message or "the walk made no progress (numerical tolerance)"
-            break
-        threshold = new_threshold
+        threshold = u[b] + step_b  # > the previous threshold: u_b cleared it within 1e-9
         if threshold_row is not None:
             m.remove_row(threshold_row)
         threshold_row = m.add_row(m.utility[names[b]] >= threshold, name=f"eps_{m.solves}")
+    if threshold_row is not None:
+        m.remove_row(threshold_row)
     notes = []
     if not lattice:
+        if termination == Termination.optimal and found_idx:
+            stopped = _fill_gaps(
+                m, names, a, b, reservation, found_idx, found_u, solver, clock, tight
+            )
+            if stopped is not None:
+                exact, termination = False, stopped[0]
+                message = message or stopped[1]
         notes.append(
-            f"utilities are not on a grid coarse enough to prove exactness; steps of "
-            f"{FALLBACK_STEP:g} may skip points closer than that"
+            f"utilities are not on a grid coarse enough to prove exactness; the walk's steps of "
+            f"{FALLBACK_STEP:g} may skip a point whose utilities are within {FALLBACK_STEP:g} of "
+            "a point found (every gap between the points found was checked again)"
         )
     index, U = _nondominated_found(found_idx, found_u, dims, scenario, len(names))
     return _Found(
@@ -392,6 +447,93 @@ def _epsilon_constraint(
         message,
         notes,
     )
+
+
+def _fill_gaps(
+    m: Any,
+    names: list[str],
+    a: int,
+    b: int,
+    reservation: np.ndarray,
+    found_idx: list[np.ndarray],
+    found_u: list[np.ndarray],
+    solver: str | None,
+    clock: _Clock,
+    tight: bool,
+) -> tuple[Termination, str] | None:
+    """Check every gap of a walk without a lattice; add the points found there (in place).
+
+    Off the lattice, CBC has answered a walk step with a package that is not the best above the
+    step ("optimal", 9 utility points short), and the walk then stepped over whole points. A
+    point the walk missed lies in a gap between two consecutive points found, ``P`` (higher
+    ``u_b``) and ``Q``: ``u_a > u_a(P)`` and ``u_b > u_b(Q)``. Each gap is asked once more in
+    another form (the largest ``u_b`` with both bounds as rows); a point found there is added and
+    its two new gaps are asked in turn. Returns None, or (termination, message) when a solve
+    stopped the check (time limit, a solver failure)."""
+    asked: set[tuple[float, float]] = set()
+    while True:
+        U = np.array(found_u)
+        pts = sorted({(float(x[a]), float(x[b])) for x in U[nondominated(U[:, [a, b]])]})
+        # ascending u_a means descending u_b: a gap lies between neighbours
+        gaps = [(pts[i][0], pts[i + 1][1]) for i in range(len(pts) - 1)]
+        new = [g for g in gaps if g not in asked]
+        if not new:
+            return None
+        for low_a, low_b in new:
+            asked.add((low_a, low_b))
+            remaining = clock.remaining()
+            if remaining is not None and remaining <= 0:
+                return Termination.time_limit, "the time limit was reached checking the walk's gaps"
+            rows = [
+                m.add_row(m.utility[names[a]] >= low_a + FALLBACK_STEP, name=f"gap_a_{m.solves}"),
+                m.add_row(m.utility[names[b]] >= low_b + FALLBACK_STEP, name=f"gap_b_{m.solves}"),
+            ]
+            m.set_objective(m.utility[names[b]])
+            out = m.solve(_make_solver(solver, remaining, tight), remaining)
+            for r in rows:
+                m.remove_row(r)
+            m.set_objective(m.utility[names[a]])
+            if out.termination == Termination.infeasible:
+                continue
+            if not out.optimal or not out.has_solution:
+                return out.termination, out.message or "a solve checking the walk's gaps failed"
+            idx = m.decode()
+            u = m.verify(idx)
+            inside = u[a] > low_a + TIE_TOL and u[b] > low_b + TIE_TOL
+            if inside and np.all(u - reservation >= -TIE_TOL):
+                found_idx.append(idx)
+                found_u.append(u)
+
+
+def _confirm_end(
+    m: Any,
+    names: list[str],
+    a: int,
+    b: int,
+    threshold: float,
+    reservation: np.ndarray,
+    solver: str | None,
+    clock: _Clock,
+) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
+    """Check a walk step the solver called infeasible: the largest ``u_b`` without the step's row.
+
+    That solve always has a solution (the previous package). Below ``threshold`` (numpy): the
+    walk has really ended; the outcome is returned as it is. At or above it, CBC's verdict was
+    wrong (seen on non-lattice utilities): the package found beyond the step is returned. The
+    caller has removed the step's row and adds it again."""
+    m.set_objective(m.utility[names[b]])
+    remaining = clock.remaining()
+    out = m.solve(_make_solver(solver, remaining, True), remaining)
+    m.set_objective(m.utility[names[a]])
+    if not out.has_solution:
+        return out, None
+    idx = m.decode()
+    u = m.verify(idx)
+    outside = bool(np.any(u - reservation < -TIE_TOL)) or m.checker.violated(idx, u)
+    if u[b] < threshold - TIE_TOL or outside:
+        out.termination = Termination.infeasible  # the walk has really ended
+        return out, None
+    return out, (idx, u)
 
 
 def _simplex_grid(m: int, h: int) -> np.ndarray:
@@ -590,6 +732,11 @@ def frontier(
     message_parts = [found.message, *found.notes]
     if fallback_note and found.method != "fast_path":
         message_parts.append(fallback_note)
+    if concepts and not found.exact:
+        message_parts.append(CONCEPTS_NOT_EXACT)
+    termination = found.termination
+    if not packages and termination == Termination.optimal:
+        termination = Termination.infeasible  # proven: no package meets every rule
     ref = scenario.reference()
     return FrontierResult(
         scenario=scenario.name,
@@ -598,7 +745,7 @@ def frontier(
         exact=found.exact,
         method=found.method,
         status=SolveStatus(
-            termination=found.termination,
+            termination=termination,
             solver=found.solver,
             message="; ".join(p for p in message_parts if p),
             solves=found.solves,
@@ -608,5 +755,6 @@ def frontier(
         reference_utilities={n: float(u) for n, u in zip(scenario.party_names, ref_u, strict=True)},
         reservation={n: scenario.reservation(n) for n in scenario.party_names},
         concepts=concepts,
+        concepts_exact=found.exact,
         explanation=_explanation(scenario, solver, found, bool(packages)),
     )

@@ -60,7 +60,7 @@ from optimizer.engine.results import (
     value_out,
 )
 from optimizer.errors import DealoptError
-from optimizer.scenario.models import TIE_TOL, Scenario
+from optimizer.scenario.models import TIE_TOL, Scenario, number_out
 from optimizer.scenario.utility import reference_utilities
 
 OBJECTIVES = ("maxmin", "welfare", "nash")
@@ -272,21 +272,27 @@ class _Searcher:
 
     # -- Nash -------------------------------------------------------------------------------------
 
-    def nash_setup(self, floor: float) -> None:
-        """Log variables with tangent cuts; every gain at least ``floor`` (> 0)."""
+    def nash_setup(self, top_gain: list[float]) -> None:
+        """Log variables (bounded by each party's largest possible gain) for tangent cuts."""
         self.log = {}
         self.tangents: dict[str, set[float]] = {}
-        tables = self.m.tables
+        self.top_gain = top_gain
         for i, p in enumerate(self.parties):
-            top = max(floor * 2, tables.upper_bound(i) - float(self.ref_u[i]))
-            self.log[p] = self.m.new_var("log", None, math.log(top))
-            self.m.add_row(self.gain[p] >= floor, name=f"nash_floor_{i}")
+            self.log[p] = self.m.new_var("log", None, math.log(top_gain[i]))
             self.tangents[p] = set()
-            for a in np.geomspace(floor, top, 12):
-                self.add_tangent(p, float(a))
         self.log_sum = self.pulp.lpSum(list(self.log.values()))
-        self.floor = floor
         self.on_reject = self._tangents_at
+
+    def nash_floor(self, floor: float) -> list[str]:
+        """Rows "every gain at least ``floor``" (> 0, so every log is defined) and tangents from
+        ``floor`` up; the caller removes the rows when the floor changes."""
+        rows = []
+        for i, p in enumerate(self.parties):
+            rows.append(self.m.add_row(self.gain[p] >= floor))
+            for a in np.geomspace(floor, max(self.top_gain[i], 2 * floor), 12):
+                self.add_tangent(p, float(a))
+        self.floor = floor
+        return rows
 
     def _tangents_at(self, index: np.ndarray, u: np.ndarray) -> None:
         g = self.gains_of(u)
@@ -390,65 +396,39 @@ def improve(
     else:
         stages = []
 
-    found: list[tuple[np.ndarray, np.ndarray, float]] = []
+    found: list[tuple[np.ndarray, np.ndarray, float, str]] = []  # index, u, value, ranked by
     explanation: str | None = None
-    nash_floor_note = ""
+    fallback = [se.stage_total(), se.stage_min(), se.stage_reopen()]
+    if not se.prov:  # no provisional issue: the reopen stage is a constant
+        stages = [st for st in stages if st.value.__name__ != "reopen_value"]
+        fallback = fallback[:2]
+    nash_ranked = 0
     if objective == "nash":
-        # Nash needs every party strictly better: find the best smallest gain first.
-        term, idx, u = se.lexicographic([se.stage_min(), se.stage_total()])
-        if idx is not None and term == Termination.optimal and se.gains_of(u).min() > TIE_TOL:
-            g0 = se.gains_of(u)
-            top_gain = [
-                max(g0[i], se.m.tables.upper_bound(i) - se.ref_u[i]) for i in range(len(parties))
-            ]
-            # A party gaining less than this cannot reach the max-min package's product.
-            floor = float(np.prod(g0)) * min(top_gain) / float(np.prod(top_gain))
-            floor = min(floor / 2.0, float(g0.min()))
-            floor = max(floor, 1e-7)
-            se.nash_setup(floor)
+        nash_ranked = _nash_top(se, top, min_diff, found)
+        if run.termination != Termination.optimal and not found:
+            nash_method = "not determined: the search stopped early"
+        elif nash_ranked or any(r == "nash" for *_, r in found):
             nash_method = NASH_METHOD
-            nash_floor_note = (
-                f"; packages where some party gains less than {floor:.3g} are not ranked"
-            )
-            stages = [
-                _Stage(se.log_sum, True, lambda i, u: se.nash_value(u)),
-                se.stage_min(),
-                se.stage_reopen(),
-            ]
-        elif term != Termination.optimal:
-            nash_method = "not determined: the search stopped early; ranked by total gain"
-            stages = [se.stage_total(), se.stage_min(), se.stage_reopen()]
         else:
             nash_method = (
                 "no package improves every party strictly, so every Nash product of gains is 0; "
                 "ranked by total gain instead"
             )
-            stages = [se.stage_total(), se.stage_min(), se.stage_reopen()]
-        nash_method += nash_floor_note
-
-    if not se.prov:  # no provisional issue: the reopen stage is a constant
-        stages = [st for st in stages if st.value.__name__ != "reopen_value"]
-    while len(found) < top:
-        if objective == "nash" and nash_floor_note:
-            term, idx, u = se.nash_best()
-            if idx is not None and term == Termination.optimal:
-                term, idx, u = se.lexicographic(stages, first=(idx, u))
-        else:
-            term, idx, u = se.lexicographic(stages)
+        stages = fallback  # what is left: Pareto-improving with a zero gain for someone
+    rule = "welfare" if objective == "nash" else objective
+    while len(found) < top and run.termination == Termination.optimal:
+        term, idx, u = se.lexicographic(stages)
         if idx is None:
             break
         if not se.improving(idx, u):
             break  # the best remaining package only ties the reference: none improves
-        value = stages[0].value(idx, u)
-        if objective == "nash" and nash_floor_note:
-            value = float(np.exp(value))
-        found.append((idx, u, value))
+        found.append((idx, u, stages[0].value(idx, u), rule))
         if term != Termination.optimal:
             break
         se.m.exclude(idx, min_diff)
 
     packages = []
-    for idx, u, value in found:
+    for idx, u, value, ranked_by in found:
         changes = issue_changes(scenario, idx)
         reopened = [c.issue for c in changes if c.change == "reopened"]
         g = se.gains_of(u)
@@ -460,28 +440,35 @@ def improve(
                 changes=changes,
                 reopened=reopened,
                 objective=_clean(value),
+                ranked_by=ranked_by,
             )
         )
-    _check_packages(scenario, se, [(i, u) for i, u, _ in found])
+    _check_packages(scenario, se, [(i, u) for i, u, *_ in found])
 
     exact = run.termination == Termination.optimal
+    termination = run.termination
     if not found:
         if exact:
-            explanation = _why_none(scenario, name)
+            explanation, feasible = _why_none(scenario, name)
+            if not feasible:
+                termination = Termination.infeasible  # no package meets the rules at all
         else:
             explanation = (
                 "The search stopped before finding a Pareto-improving package "
                 f"({'; '.join(run.messages) or run.termination.value})."
             )
     elif len(found) < top and exact:
-        diff = "" if min_diff == 1 else f" differing in at least {min_diff} issues from each other"
-        what = "Pareto-improving package"
-        if nash_floor_note:
-            what = f"package giving every party a gain of at least {se.floor:.3g}"
-        explanation = (
-            f"Only {len(found)} different {what}{'s' if len(found) != 1 else ''}{diff} "
-            f"exist{'s' if len(found) == 1 else ''}."
-        )
+        if min_diff == 1:
+            explanation = (
+                f"Only {len(found)} different Pareto-improving "
+                f"{'package exists' if len(found) == 1 else 'packages exist'}."
+            )
+        else:
+            shown = "the package" if len(found) == 1 else f"each of the {len(found)} packages"
+            explanation = (
+                "No further Pareto-improving package differs in at least "
+                f"{min_diff} issues from {shown} shown."
+            )
     if not exact and found:
         explanation = (
             f"Stopped early ({run.termination.value}): the packages shown are Pareto-improving "
@@ -489,7 +476,7 @@ def improve(
         )
 
     status = SolveStatus(
-        termination=run.termination,
+        termination=termination,
         solver=name,
         message="; ".join(dict.fromkeys([*run.messages, *run.notes])),
         solves=se.m.solves,
@@ -510,16 +497,78 @@ def improve(
         status=status,
         explanation=explanation,
         nash_method=nash_method,
+        ranking=_ranking([r for *_, r in found]),
     )
     return annotate_money(scenario, result)
 
 
-def _clean(x: float) -> float:
-    """Drop float noise (12 significant digits) so JSON shows 12.5, not 12.500000000000002.
+def _nash_top(
+    se: _Searcher, top: int, min_diff: int, found: list[tuple[np.ndarray, np.ndarray, float, str]]
+) -> int:
+    """The Nash part of a ranking: the packages improving every party strictly, by the largest
+    product of gains (ties: the larger smallest gain, then the fewest reopened issues), appended
+    to ``found`` best first until ``top`` or until none is left; returns how many.
 
-    The change is at most 5e-13 relative, far below the 1e-9 tie rule; ``-0.0`` becomes 0."""
-    r = float(f"{float(x):.12g}")
-    return 0.0 if r == 0 else r
+    Each package is the exact best of those not yet ranked. The log of a gain needs a positive
+    floor: before each package, the best smallest gain among the packages left (max-min) gives one
+    of them, whose product ``P0`` the next package must reach, so a party gaining less than
+    ``P0`` over the others' largest possible gains cannot be next. The floor is recomputed for
+    every package: the one of the first package is not safe for the later ones."""
+    rows: list[str] = []
+    count = 0
+    n = len(se.parties)
+    try:
+        while len(found) < top:
+            for r in rows:
+                se.m.remove_row(r)
+            rows = []
+            term, idx, u = se.lexicographic([se.stage_min(), se.stage_total()])
+            if idx is None or term != Termination.optimal:
+                break
+            g0 = se.gains_of(u)
+            if g0.min() <= TIE_TOL:
+                break  # no package left improves every party strictly
+            if not hasattr(se, "log"):
+                se.nash_setup(
+                    [max(float(g0[i]), se.m.tables.upper_bound(i) - se.ref_u[i]) for i in range(n)]
+                )
+            top_gain = np.array(se.top_gain)
+            # A party gaining less than this cannot reach the max-min package's product.
+            floor = float(np.prod(g0)) * float(top_gain.min()) / float(np.prod(top_gain))
+            floor = max(min(floor / 2.0, float(g0.min())), 1e-7)
+            rows = se.nash_floor(floor)
+            term, idx, u = se.nash_best()
+            if idx is None:
+                break
+            stages = [
+                _Stage(se.log_sum, True, lambda i, u: se.nash_value(u)),
+                se.stage_min(),
+            ]
+            if se.prov:
+                stages.append(se.stage_reopen())
+            if term == Termination.optimal:
+                term, idx, u = se.lexicographic(stages, first=(idx, u))
+                if idx is None:
+                    break
+            found.append((idx, u, float(np.exp(se.nash_value(u))), "nash"))
+            count += 1
+            if term != Termination.optimal:
+                break
+            se.m.exclude(idx, min_diff)
+    finally:
+        for r in rows:
+            se.m.remove_row(r)
+    return count
+
+
+def _ranking(ranked_by: list[str]) -> list[str]:
+    """The rules that ranked the packages, in the order they did (``ImproveResult.ranking``)."""
+    return list(dict.fromkeys(ranked_by))
+
+
+def _clean(x: float) -> float:
+    """A utility, gain or objective as every output shows it (``number_out``: no float noise)."""
+    return float(number_out(x))
 
 
 def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
@@ -540,11 +589,12 @@ def _check_packages(scenario: Scenario, se: _Searcher, found: list) -> None:
             raise ModelError("a returned package is not Pareto-improving")
 
 
-def _why_none(scenario: Scenario, solver: str) -> str:
-    """Words for "no Pareto-improving package": infeasible rules, or what blocks improvement."""
+def _why_none(scenario: Scenario, solver: str) -> tuple[str, bool]:
+    """Words for "no Pareto-improving package" (infeasible rules, or what blocks improvement), and
+    whether any package meets the rules at all."""
     from optimizer.searches.diagnose import explain_infeasible, explain_no_improvement
 
     d = explain_infeasible(scenario, solver=solver)
     if not d.feasible:
-        return d.text
-    return explain_no_improvement(scenario, solver=solver).text
+        return d.text, False
+    return explain_no_improvement(scenario, solver=solver).text, True

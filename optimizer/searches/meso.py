@@ -27,6 +27,7 @@ The MILP is the engine's compiled model (``optimizer.engine.milp``); every packa
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -47,14 +48,18 @@ CHECK_TOL = 1e-6
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _check(
+#: Candidates the numpy check rejects (the solver's tolerance let them in) cut off per offer.
+MAX_REJECTED = 50
+
+
+def _problems(
     scenario: Scenario,
     index: np.ndarray,
     ref: np.ndarray,
     us: int,
     band: tuple[float, float],
-) -> np.ndarray:
-    """numpy re-check of one offer; returns its utilities or raises DealoptError."""
+) -> tuple[np.ndarray, list[str]]:
+    """numpy check of one offer: its utilities and what is wrong with it (empty when nothing)."""
     from optimizer.engine.milp import violated_groups
     from optimizer.scenario.utility import UtilityTables
 
@@ -67,11 +72,51 @@ def _check(
     broken = violated_groups(scenario, index)
     if broken:
         problems.append(f"it breaks {', '.join(broken)}")
+    return u, problems
+
+
+def _check(
+    scenario: Scenario,
+    index: np.ndarray,
+    ref: np.ndarray,
+    us: int,
+    band: tuple[float, float],
+) -> np.ndarray:
+    """numpy re-check of one offer; returns its utilities or raises DealoptError."""
+    u, problems = _problems(scenario, index, ref, us, band)
     if problems:
         raise DealoptError(
             f"internal error: an equivalent offer failed its check ({'; '.join(problems)})"
         )
     return u
+
+
+def _solve_checked(
+    m: Any,
+    solver: str,
+    time_limit: float | None,
+    scenario: Scenario,
+    ref: np.ndarray,
+    us: int,
+    band: tuple[float, float],
+) -> tuple[Any, np.ndarray | None]:
+    """Solve; a package the numpy check rejects (the solver's 1e-6 tolerance let through, e.g. one
+    that only ties the deal on the table) is cut off and the model solved again. Returns the last
+    outcome and the checked package, or None when there is none (``infeasible``: no more offers).
+    The cuts stay: a rejected package can never be an offer."""
+    out = None
+    for _attempt in range(MAX_REJECTED):
+        out = m.solve(solver, time_limit)
+        if not out.has_solution:
+            return out, None
+        idx = m.decode()
+        u = m.verify(idx)
+        if not _problems(scenario, idx, ref, us, band)[1] and np.all(np.isfinite(u)):
+            return out, idx
+        m.exclude(idx)
+    out.termination = Termination.not_solved
+    out.message = "the solver kept returning packages the numpy check rejects"
+    return out, None
 
 
 def equivalent_offers(
@@ -156,8 +201,8 @@ def equivalent_offers(
         min_diffs.append(0)
     else:
         m.set_objective(others_total, maximize=True)
-        out = m.solve(solver_name, time_limit)
-        if not out.has_solution:
+        out, idx = _solve_checked(m, solver_name, time_limit, scenario, ref, us, band)
+        if idx is None:
             result.status.termination = out.termination
             result.status.solves += m.solves
             result.explanation = (
@@ -170,8 +215,6 @@ def equivalent_offers(
         if not out.optimal:
             termination, exact = out.termination, False
             messages.append(out.message)
-        idx = m.decode()
-        m.verify(idx)
         chosen.append(idx)
         min_diffs.append(0)
 
@@ -187,10 +230,10 @@ def equivalent_offers(
         eps = 1.0 / (len(chosen) * len(open_pos) + 1)
         eps2 = eps / upper
         m.set_objective(t + eps * pulp.lpSum(diff_sum) + eps2 * others_total, maximize=True)
-        out = m.solve(solver_name, time_limit)
+        out, idx = _solve_checked(m, solver_name, time_limit, scenario, ref, us, band)
         for r in rows:
             m.remove_row(r)
-        if not out.has_solution:
+        if idx is None:
             if out.termination != Termination.infeasible:
                 termination, exact = out.termination, False
                 messages.append(out.message)
@@ -198,8 +241,6 @@ def equivalent_offers(
         if not out.optimal:
             termination, exact = out.termination, False
             messages.append(out.message)
-        idx = m.decode()
-        m.verify(idx)
         d_min = min(int(np.sum(idx[open_pos] != prev[open_pos])) for prev in chosen)
         if d_min < 1:  # pragma: no cover - the row t >= 1 forbids it
             break

@@ -53,7 +53,7 @@ from optimizer.engine.results import (
 )
 from optimizer.engine.results import package_result as shared_package_result
 from optimizer.errors import DealoptError
-from optimizer.scenario.models import TIE_TOL, format_number, is_uncertain
+from optimizer.scenario.models import TIE_TOL, format_number, format_percent, is_uncertain
 from optimizer.searches.sampling import (
     SampleSet,
     annotate,
@@ -92,6 +92,12 @@ METHODS = ("auto", "enumerate", "candidates", "milp")
 
 #: Row margins tried in turn when the exact recount disagrees with the solver.
 MARGINS = (0.0, 1e-6, 1e-4)
+
+#: Integrality and feasibility tolerance of the SAA solves. With the default (about 1e-6) a
+#: sample switch ``w_s = 1 - 7e-7`` counted as 1 switches the strict row (``EPS`` over a big-M of
+#: about 150) off: packages that tie the reference in every sample were "win-win" in all of them,
+#: and the most robust search returned such a package, whose recount was 0 (issue 11).
+SWITCH_TOL = 1e-9
 
 
 def reference_point_utilities(scenario: Scenario) -> dict[str, float]:
@@ -202,16 +208,18 @@ def _lexi(
     saa: _SAA, first: Any, second: Any, solver: str | None, time_limit: float | None
 ) -> tuple[np.ndarray | None, Any]:
     """Maximise ``first``, then ``second`` with ``first`` held at its optimum."""
+    from optimizer.engine.solvers import make_solver
+
     m = saa.model
     m.set_objective(first, maximize=True)
-    out = m.solve(solver, time_limit)
+    out = m.solve(make_solver(solver, time_limit, tolerance=SWITCH_TOL), time_limit)
     if not out.has_solution:
         return None, out
     best = out.objective
     index = m.decode()
     row = m.add_row(first >= best - 1e-7 * max(1.0, abs(best)))
     m.set_objective(second, maximize=True)
-    out2 = m.solve(solver, time_limit)
+    out2 = m.solve(make_solver(solver, time_limit, tolerance=SWITCH_TOL), time_limit)
     m.remove_row(row)
     if out2.has_solution:
         index = m.decode()
@@ -433,15 +441,22 @@ def _by_milp(
         status.seconds += saa.model.seconds
         if not short:
             break
-    robust = _SAA(scenario, draws, None, 0.0)
-    index, out = _lexi(robust, robust.count, robust.our_mean, solver, time_limit)
-    status.solves += robust.model.solves
-    status.seconds += robust.model.seconds
-    status.solver = status.solver or out.solver
-    if out.termination not in (Termination.optimal, Termination.infeasible):
-        termination = out.termination
-    if index is not None:
-        _merge_robust(found, index, _recount(scenario, draws, index))
+    for margin in MARGINS:
+        robust = _SAA(scenario, draws, None, margin)
+        index, out = _lexi(robust, robust.count, robust.our_mean, solver, time_limit)
+        status.solves += robust.model.solves
+        status.seconds += robust.model.seconds
+        status.solver = status.solver or out.solver
+        if out.termination not in (Termination.optimal, Termination.infeasible):
+            termination = out.termination
+        if index is None:
+            break
+        k = _recount(scenario, draws, index)
+        claimed = sum(round(w.varValue or 0.0) for w in robust.w)
+        if k >= claimed:  # the count the solver claims holds exactly: the most robust
+            _merge_robust(found, index, k)
+            break
+        # the solver's tolerance let rows through (its count exceeds the recount): add a margin
     return found, termination
 
 
@@ -553,7 +568,7 @@ def robust_improve(
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%".replace(".0%", "%")
+    return format_percent(x, 1).replace(".0%", "%")
 
 
 def _explain(

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from optimizer.scenario.models import format_percent
 from ui import state, views
 
 PAGE_ORDER = 60
@@ -29,7 +30,7 @@ WIN_WIN_ROW = "Chance of a win-win"
 
 
 def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.0f}%"
+    return "-" if x is None else format_percent(x)
 
 
 def probability_rows(packages: list[Any], names: list[str], parties: list[str]) -> pd.DataFrame:
