@@ -44,3 +44,11 @@ class ProposalGuardError(DealoptError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class TimeLimitReached(DealoptError):
+    """The command's time budget ran out inside a loop; the search returns what it found."""
+
+
+class TooLargeError(DealoptError):
+    """The work or memory a request needs is past what the engine accepts (a cap, with advice)."""

@@ -21,6 +21,22 @@ def positive_int(text: str) -> int:
     return n
 
 
+def bounded_int(low: int, high: int, what: str):
+    """An argument type: a whole number from ``low`` to ``high`` (a cap that bounds the work)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,} {what} (got {n:,})")
+        return n
+
+    parse.__name__ = f"whole number of {what}"  # argparse names the type in its messages
+    return parse
+
+
 def nonneg_int(text: str) -> int:
     """A whole number >= 0 (seeds, distances)."""
     try:
