@@ -9,6 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 
+#: Caps on counts that set how much work a command does (issue 15): each keeps a run to minutes
+#: at most and its memory to a known size; a value past the cap exits 2 with the range.
+MAX_TOP = 100
+MAX_MESO = 10
+MAX_SAMPLES = 100_000
+MAX_PACKAGE_RANK = 100
+
 
 def positive_int(text: str) -> int:
     """A whole number >= 1 (K, top, samples)."""

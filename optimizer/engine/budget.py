@@ -19,11 +19,14 @@ budget is a context variable: each thread (a Streamlit session) has its own.
 
 from __future__ import annotations
 
+import functools
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from optimizer.errors import TimeLimitReached
 
@@ -113,3 +116,21 @@ def cleanup_after_budget() -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bounded_by_time_limit(fn: F) -> F:
+    """Run a search inside ``time_budget(time_limit)`` (its keyword argument), so its limit
+    covers the whole call, including the searches it calls, and never outlasts an outer one."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limit = kwargs.get("time_limit")
+        ok = isinstance(limit, int | float) and not isinstance(limit, bool)
+        seconds = float(limit) if ok and math.isfinite(limit) and limit > 0 else None
+        with time_budget(seconds):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

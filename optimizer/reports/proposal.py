@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.engine.budget import bounded_by_time_limit
 from optimizer.errors import DealoptError
 from optimizer.reports.explain import (
     EPS,
@@ -692,6 +693,7 @@ def _pick(
 # --------------------------------------------------------------------------------------------
 
 
+@bounded_by_time_limit
 def proposal_document(
     scenario: Scenario,
     *,

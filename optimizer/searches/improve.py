@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.engine.budget import bounded_by_time_limit
 from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
@@ -346,6 +347,7 @@ class _Searcher:
         return Termination.not_solved, best[1], best[2]  # type: ignore[index]
 
 
+@bounded_by_time_limit
 def improve(
     scenario: Scenario,
     *,
@@ -482,6 +484,15 @@ def improve(
             f"Only {len(found)} different {what}{'s' if len(found) != 1 else ''}{diff} "
             f"exist{'s' if len(found) == 1 else ''}."
         )
+        free = sum(1 for i in scenario.issues if i.status != "agreed" and i.size > 1)
+        if min_diff > free:  # say the bound that applied, not the number asked for
+            explanation = (
+                f"Only {len(found)} different {what}{'s' if len(found) != 1 else ''} differing "
+                f"from each other in every issue that can change "
+                f"exist{'s' if len(found) == 1 else ''}: packages can differ in at most {free} "
+                f"issue{'s' if free != 1 else ''} (those not agreed), fewer than the {min_diff} "
+                "asked for."
+            )
     if not exact and found:
         explanation = (
             f"Stopped early ({run.termination.value}): the packages shown are Pareto-improving "

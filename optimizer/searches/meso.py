@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from optimizer.engine.budget import bounded_by_time_limit
 from optimizer.engine.results import (
     ImproveResult,
     SolveStatus,
@@ -74,6 +75,7 @@ def _check(
     return u
 
 
+@bounded_by_time_limit
 def equivalent_offers(
     scenario: Scenario,
     k: int = 3,

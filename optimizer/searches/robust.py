@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimizer.engine.budget import TIME_LIMIT_NOTE, bounded_by_time_limit, current_budget
 from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
@@ -46,7 +47,7 @@ from optimizer.engine.results import (
     value_out,
 )
 from optimizer.engine.results import package_result as shared_package_result
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, TooLargeError
 from optimizer.scenario.models import TIE_TOL, format_number, is_uncertain
 from optimizer.searches.sampling import (
     SampleSet,
@@ -66,6 +67,10 @@ EPS = 1e-4
 
 #: Padding of every big-M (utility points): keeps the indicator coefficients well scaled.
 PAD = 1.0
+
+#: The MILP has one binary variable and one row per sample: more samples than this are refused
+#: before the model is built (enumeration, for small scenarios, takes more).
+MAX_MILP_SAMPLES = 5_000
 
 #: Enumerate (instead of the MILP) when feasible packages x samples is at most this.
 ENUM_CELLS = 100_000_000
@@ -238,14 +243,19 @@ def _feasible_packages(scenario: Scenario, samples: int) -> np.ndarray | None:
 
 def _by_enumeration(
     scenario: Scenario, draws: SampleSet, X: np.ndarray, need: int, top: int
-) -> list[tuple[np.ndarray, int, str]]:
-    """The SAA solved exactly by scoring every feasible package on every sample (numpy)."""
+) -> tuple[list[tuple[np.ndarray, int, str]], bool]:
+    """The SAA solved exactly by scoring every feasible package on every sample (numpy); with
+    whether the time budget stopped it (then only the packages scored by then are ranked)."""
     us = draws.parties.index(scenario.us_name)
     ref = reference_utilities(scenario, draws)
     count = np.zeros(len(X), dtype=np.int64)
     mean = np.zeros(len(X))
     chunk = max(1, 4_000_000 // (draws.n * len(draws.parties)))
+    stopped = False
     for a in range(0, len(X), chunk):
+        if current_budget().expired():
+            X, count, mean, stopped = X[:a], count[:a], mean[:a], True
+            break
         u = draws.utilities(X[a : a + chunk])
         count[a : a + chunk] = win_win_mask(u, ref).sum(axis=0)
         mean[a : a + chunk] = u[:, :, us].mean(axis=0)
@@ -258,7 +268,7 @@ def _by_enumeration(
         best = np.flatnonzero(count == count.max())
         i = int(best[np.argmax(mean[best])])
         _merge_robust(found, X[i], int(count[i]))
-    return found
+    return found, stopped
 
 
 def _merge_robust(found: list[tuple[np.ndarray, int, str]], index: np.ndarray, k: int) -> None:
@@ -318,6 +328,7 @@ def _by_milp(
     return found, termination
 
 
+@bounded_by_time_limit
 def robust_improve(
     scenario: Scenario,
     alpha: float,
@@ -350,6 +361,11 @@ def robust_improve(
     if method not in ("auto", "milp", "enumerate"):
         raise DealoptError(f"unknown method {method!r} (use auto, milp or enumerate)")
     t0 = time.perf_counter()
+    if samples > MAX_MILP_SAMPLES and method == "milp":
+        raise TooLargeError(
+            f"the sample-average MILP takes at most {MAX_MILP_SAMPLES:,} samples (one binary "
+            f"variable each); {samples:,} were asked for: use fewer samples"
+        )
     draws = sample(scenario, samples, seed=seed)
     ref_point = reference_point_utilities(scenario)
     need = math.ceil(alpha * samples - 1e-9)
@@ -361,10 +377,18 @@ def robust_improve(
             "too many packages x samples to enumerate; use method='milp' or fewer samples"
         )
     if X is not None:
-        found = _by_enumeration(scenario, draws, X, need, top)
+        found, stopped = _by_enumeration(scenario, draws, X, need, top)
         status.solver = "enumeration"
         used = f"enumeration of the {len(X)} feasible packages"
+        if stopped:
+            termination = Termination.time_limit
+            status.message = f"{TIME_LIMIT_NOTE}: not every feasible package was scored"
     else:
+        if samples > MAX_MILP_SAMPLES:
+            raise TooLargeError(
+                f"the sample-average MILP takes at most {MAX_MILP_SAMPLES:,} samples (one "
+                f"binary variable each); {samples:,} were asked for: use fewer samples"
+            )
         found, termination = _by_milp(scenario, draws, alpha, need, top, solver, time_limit, status)
         used = "the sample-average MILP"
     packages: list[PackageResult] = []
