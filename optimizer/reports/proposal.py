@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.engine.budget import bounded_by_time_limit
+from optimizer.engine.reference import package_breaks
 from optimizer.errors import DealoptError
 from optimizer.reports.explain import (
     EPS,
@@ -651,6 +652,11 @@ def _pick(
     if package is not None and not isinstance(package, int | np.integer):
         pkg = dict(getattr(package, "package", package))
         index = scenario.encode(pkg)
+        broken = package_breaks(scenario, index)
+        if broken:  # a package that breaks a hard rule is never proposed
+            raise DealoptError(
+                "this package cannot be proposed: it breaks " + "; ".join(b.text for b in broken)
+            )
         u = scenario.utilities(index[None, :])[0]
         base = improve(scenario, top=3, solver=solver, time_limit=time_limit)
         return _Choice(
@@ -674,7 +680,7 @@ def _pick(
             f"{len(res.packages)}"
         )
     ref = scenario.reference()
-    if ref is None:
+    if ref is None or package_breaks(scenario, ref):  # never propose a deal that breaks a rule
         raise DealoptError(
             "there is no package to propose: "
             f"{res.explanation or 'no package meets every constraint and walk-away point'}"

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.engine.budget import bounded_by_time_limit
+from optimizer.engine.reference import reference_breaks
 from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
@@ -499,6 +500,22 @@ def improve(
             "but may not be the best."
         )
 
+    breaks = reference_breaks(scenario)
+    if breaks:  # never "already on the Pareto frontier": the deal on the table is no deal
+        rules = "; ".join(b.text for b in breaks)
+        head = (
+            f"The deal on the table breaks {'a hard rule' if len(breaks) == 1 else 'hard rules'} "
+            f"({rules}), so it is not a possible deal."
+        )
+        if not found and exact and explanation and "Pareto frontier" in explanation:
+            # _why_none found the rules feasible; what blocks improvement is the table itself
+            explanation = (
+                f"{head} No package that keeps every rule is at least as good as it for every "
+                "party: some side must accept less than the table shows."
+            )
+        else:
+            explanation = f"{head} {explanation or ''}".strip()
+        run.notes.append(f"the deal on the table breaks: {rules}")
     status = SolveStatus(
         termination=run.termination,
         solver=name,
