@@ -68,6 +68,7 @@ import yaml
 
 from optimizer.errors import DealoptError, ScenarioFileError, ScenarioValidationError
 from optimizer.scenario.models import Problem, Scenario
+from ui.text import md
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
@@ -385,12 +386,19 @@ def error_text(exc: BaseException | str) -> str:
         return head + "\n" + "\n".join(f"- {p}" for p in exc.problems)
     if isinstance(exc, DealoptError):
         return str(exc)
+    if isinstance(exc, MemoryError):
+        return (
+            "This scenario is too large to compute here (it ran out of memory). Fewer issues or "
+            "options, agreed issues or narrower acceptable ranges make it smaller; on the command "
+            "line, frontier --max-points and --time-limit bound the work."
+        )
     return f"Something went wrong ({type(exc).__name__}): {exc}"
 
 
 def error_box(exc: BaseException | str, container: Any = st) -> None:
     """Show an error as a message box (a DealoptError's own words; never a traceback)."""
-    container.error(error_text(exc), icon=":material/error:")
+    lines = error_text(exc).split("\n")  # one escaped line each (a list of problems)
+    container.error("  \n".join(md(line) for line in lines), icon=":material/error:")
 
 
 def problems_box(
@@ -399,7 +407,7 @@ def problems_box(
     """Show the problems whose location matches, next to the field; returns those shown."""
     shown = [p for p in problems if match is None or match(p.location)]
     for p in shown:
-        text = f"**{p.location}**: {p.message}" if p.location else p.message
+        text = f"**{md(p.location)}**: {md(p.message)}" if p.location else md(p.message)
         if p.severity == "warning":
             container.warning(text, icon=":material/warning:")
         else:
@@ -491,6 +499,11 @@ def improve(
     )
 
 
+#: The Trade-off map's frontier stops after this long and shows what it found, labelled (a heavy
+#: scenario must not hold the server: issue 15).
+FRONTIER_SECONDS = 30.0
+
+
 def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
     """The Pareto frontier (``optimizer.searches.frontier.frontier``), cached; with win-win probabilities
     when the scenario has estimate ranges (``optimizer.searches.uncertainty.annotated_frontier``)."""
@@ -504,6 +517,7 @@ def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
         "annotated_frontier" if _has_ranges(scenario) else "frontier",
         scenario,
         parties=list(parties) if parties else None,
+        time_limit=FRONTIER_SECONDS,
     )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import state, views
+from ui.text import html_text, md
 
 PAGE_ORDER = 60
 PAGE_TITLE = "Estimates & risk"
@@ -78,7 +79,7 @@ def _packages_section(scenario, objective: str, top: int, samples: int, seed: in
     if result is None:
         return
     if not result.packages:
-        st.info(result.explanation or "No win-win package at the best guess.")
+        st.info(md(result.explanation or "No win-win package at the best guess."))
         return
     names = [f"Package {i + 1}" for i in range(len(result.packages))]
     cells, kinds = views.package_table(
@@ -142,7 +143,7 @@ def _robust_section(scenario, alpha: float, samples: int, seed: int) -> None:
             width="stretch",
         )
     if result.explanation:
-        st.caption(result.explanation)
+        st.caption(md(result.explanation))
 
 
 def _questions_section(scenario, objective: str) -> None:
@@ -160,7 +161,7 @@ def _questions_section(scenario, objective: str) -> None:
         )
         return
     for n, q in enumerate(qs, start=1):
-        st.markdown(f"**{n}.** {q.text}")
+        st.markdown(f"**{n}.** {md(q.text)}")
     st.caption(
         "Each estimate is moved over its range with the others at their best guess; the score is "
         "the probability that the best package is then a different one. Packages 1-3 are the "
@@ -173,7 +174,7 @@ def tornado_figure(items: list[Any]) -> Any:
     import plotly.graph_objects as go
 
     items = sorted(items, key=lambda it: it.high_share - it.low_share, reverse=True)
-    labels = [f"{it.party}: {it.issue}" for it in items]
+    labels = [html_text(f"{it.party}: {it.issue}") for it in items]
     fig = go.Figure()
     fig.add_bar(
         y=labels,
