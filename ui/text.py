@@ -5,10 +5,10 @@ fetch that URL, and a name must not plant a link, a heading, a colour directive 
 an icon shortcode or LaTeX. Every display site passes user text through one of these:
 
 * ``md(text)``: for Streamlit's Markdown (``st.markdown``, captions, alert boxes, expander and tab
-  labels, widget labels): every ASCII punctuation character is backslash-escaped (CommonMark
-  allows exactly that, and it also breaks ``http://`` / ``www.`` autolinks, ``:shortcodes:`` and
-  ``$math$``); ``<``/``>``/``&`` become entities, line breaks become spaces (a newline in a name
-  would start a new block).
+  labels, widget labels): the characters that can make structure are backslash-escaped
+  (CommonMark allows escaping any ASCII punctuation), ``://`` / ``www.`` / ``:word`` are broken
+  up (autolinks, colour directives, icon shortcodes), ``<``/``>`` become entities and line
+  breaks become spaces (a newline in a name would start a new block).
 * ``html_text(text)``: for HTML contexts (plotly hover and annotation text, which renders a subset
   of HTML including ``<a href>``): entities, line breaks as spaces.
 * ``safe_markdown(document)``: for a whole Markdown document built from user names (the proposal
@@ -22,15 +22,23 @@ import html
 import re
 from typing import Any
 
-_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_ALWAYS = re.compile(r"([\\`*_\[\]#|~$@{}<>])")  # links, images, HTML, emphasis, math...
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
 def md(text: Any) -> str:
-    """``text`` as literal characters inside Streamlit Markdown."""
+    """``text`` as literal characters inside Streamlit Markdown.
+
+    Escaped: the characters that open a link, image, HTML tag, emphasis, code, table, heading,
+    math or ``:directive[...]``; ``://``, ``www.`` and ``:word`` (autolinks and shortcodes); a
+    list marker at the start. Plain sentences ("B's price (at most 3): 5.") stay as written."""
     s = _BREAKS.sub(" ", str(text))
-    return _PUNCT.sub(lambda m: _ENTITIES.get(m.group(1), "\\" + m.group(1)), s)
+    s = _ALWAYS.sub(lambda m: _ENTITIES.get(m.group(1), "\\" + m.group(1)), s)
+    s = s.replace("://", ":\\/\\/").replace("www.", "www\\.")
+    s = re.sub(r":(?=[A-Za-z])", r"\\:", s)  # :red[...], :material/icon:, :smile:
+    s = re.sub(r"^(\s*)([-+])", r"\1\\\2", s)  # not a list item
+    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)
 
 
 def html_text(text: Any) -> str:
