@@ -792,12 +792,12 @@ def test_the_escape_helper_keeps_plain_sentences_and_breaks_markup() -> None:
     from ui.text import html_text, md, safe_markdown
 
     assert md("B's price (at most 3): 5.") == "B's price (at most 3): 5."
-    assert md(HOSTILE) == "!\\[x\\](http:\\/\\/host.invalid/track.png)"
+    assert md(HOSTILE) == "!\\[x\\](http:\u200b//host.invalid/track.png)"  # no autolink
     assert md("a\nb") == "a b" and md("- x").startswith("\\-") and md("1. x") == "1\\. x"
     assert "&lt;img" in md("<img src=x>") and "\\:red\\[" in md(":red[x]")
     assert html_text('<a href="x">{y}</a>') == "&lt;a href=&quot;x&quot;&gt;&#123;y&#125;&lt;/a&gt;"
     doc = safe_markdown(f"# Proposal\n\n| Party | {HOSTILE} |\n\n**bold**")
-    assert doc.startswith("# Proposal") and "**bold**" in doc and "\\](http:\\/\\/" in doc
+    assert doc.startswith("# Proposal") and "**bold**" in doc and "\\](http:\u200b//" in doc
 
 
 def test_a_memory_error_is_shown_with_advice() -> None:

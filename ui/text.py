@@ -22,7 +22,7 @@ import html
 import re
 from typing import Any
 
-_ALWAYS = re.compile(r"([\\`*_\[\]#|~$@{}<>])")  # links, images, HTML, emphasis, math...
+_ALWAYS = re.compile(r"([\\`*_\[\]#|~${}<>])")  # links, images, HTML, emphasis, math...
 _ENTITIES = {"<": "&lt;", ">": "&gt;"}
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
@@ -35,10 +35,24 @@ def md(text: Any) -> str:
     list marker at the start. Plain sentences ("B's price (at most 3): 5.") stay as written."""
     s = _BREAKS.sub(" ", str(text))
     s = _ALWAYS.sub(lambda m: _ENTITIES.get(m.group(1), "\\" + m.group(1)), s)
-    s = s.replace("://", ":\\/\\/").replace("www.", "www\\.")
+    s = _no_autolink(s)
     s = re.sub(r":(?=[A-Za-z])", r"\\:", s)  # :red[...], :material/icon:, :smile:
     s = re.sub(r"^(\s*)([-+])", r"\1\\\2", s)  # not a list item
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)
+
+
+#: Invisible, zero-width: breaks what the GFM autolink extension would turn into a link.
+ZWSP = "\u200b"
+
+
+def _no_autolink(s: str) -> str:
+    """Break ``scheme://``, ``www.`` and ``x@y`` so no autolink can form.
+
+    Streamlit's Markdown links bare URLs *after* escapes are resolved (the autolink step works on
+    the parsed text), so backslashes do not stop it: a zero-width space does."""
+    s = re.sub(r"(?i)([a-z][a-z0-9+.-]*):(?=//)", lambda m: m.group(1) + ":" + ZWSP, s)
+    s = re.sub(r"(?i)www\.", lambda m: m.group(0)[:3] + ZWSP + ".", s)
+    return s.replace("@", ZWSP + "@")
 
 
 def html_text(text: Any) -> str:
@@ -51,6 +65,5 @@ def safe_markdown(document: str) -> str:
     """A Markdown document with its structure kept but no link, image, HTML or autolink."""
     s = document.replace("\\", "\\\\")
     s = re.sub(r"([\[\]<>`$])", r"\\\1", s)
-    s = s.replace("://", r":\/\/").replace("www.", r"www\.")
-    s = re.sub(r"(\S)@(\S)", r"\1\\@\2", s)  # e-mail autolinks
+    s = _no_autolink(s)
     return re.sub(r":([A-Za-z_/]+):", r"\\:\1\\:", s)  # icon and emoji shortcodes
