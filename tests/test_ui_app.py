@@ -794,7 +794,8 @@ def test_the_escape_helper_keeps_plain_sentences_and_breaks_markup() -> None:
     assert md("B's price (at most 3): 5.") == "B's price (at most 3): 5."
     assert md(HOSTILE) == "!\\[x\\](http:\u200b//host.invalid/track.png)"  # no autolink
     assert md("a\nb") == "a b" and md("- x").startswith("\\-") and md("1. x") == "1\\. x"
-    assert "&lt;img" in md("<img src=x>") and "\\:red\\[" in md(":red[x]")
+    assert md("<img src=x>") == "\\<img src=x>" and md("a <= b") == "a <= b"
+    assert "\\:red\\[" in md(":red[x]") and md("> q") == "\\> q"
     assert html_text('<a href="x">{y}</a>') == "&lt;a href=&quot;x&quot;&gt;&#123;y&#125;&lt;/a&gt;"
     doc = safe_markdown(f"# Proposal\n\n| Party | {HOSTILE} |\n\n**bold**")
     assert doc.startswith("# Proposal") and "**bold**" in doc and "\\](http:\u200b//" in doc

@@ -6,9 +6,9 @@ an icon shortcode or LaTeX. Every display site passes user text through one of t
 
 * ``md(text)``: for Streamlit's Markdown (``st.markdown``, captions, alert boxes, expander and tab
   labels, widget labels): the characters that can make structure are backslash-escaped
-  (CommonMark allows escaping any ASCII punctuation), ``://`` / ``www.`` / ``:word`` are broken
-  up (autolinks, colour directives, icon shortcodes), ``<``/``>`` become entities and line
-  breaks become spaces (a newline in a name would start a new block).
+  (CommonMark allows escaping any ASCII punctuation; Streamlit shows raw HTML as text anyway),
+  ``://`` / ``www.`` / ``:word`` are broken up (autolinks, colour directives, icon shortcodes)
+  and line breaks become spaces (a newline in a name would start a new block).
 * ``html_text(text)``: for HTML contexts (plotly hover and annotation text, which renders a subset
   of HTML including ``<a href>``): entities, line breaks as spaces.
 * ``safe_markdown(document)``: for a whole Markdown document built from user names (the proposal
@@ -22,8 +22,7 @@ import html
 import re
 from typing import Any
 
-_ALWAYS = re.compile(r"([\\`*_\[\]#|~${}<>])")  # links, images, HTML, emphasis, math...
-_ENTITIES = {"<": "&lt;", ">": "&gt;"}
+_ALWAYS = re.compile(r"([\\`*_\[\]#|~${}]|<(?=[A-Za-z/!?]))")  # links, images, tags, math...
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -34,10 +33,10 @@ def md(text: Any) -> str:
     math or ``:directive[...]``; ``://``, ``www.`` and ``:word`` (autolinks and shortcodes); a
     list marker at the start. Plain sentences ("B's price (at most 3): 5.") stay as written."""
     s = _BREAKS.sub(" ", str(text))
-    s = _ALWAYS.sub(lambda m: _ENTITIES.get(m.group(1), "\\" + m.group(1)), s)
+    s = _ALWAYS.sub(r"\\\1", s)
     s = _no_autolink(s)
     s = re.sub(r":(?=[A-Za-z])", r"\\:", s)  # :red[...], :material/icon:, :smile:
-    s = re.sub(r"^(\s*)([-+])", r"\1\\\2", s)  # not a list item
+    s = re.sub(r"^(\s*)([-+>])", r"\1\\\2", s)  # not a list item or a quote
     return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)
 
 
