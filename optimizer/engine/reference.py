@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.engine.milp import constraint_text, group_masks, scenario_groups
+from optimizer.engine.milp import group_masks, scenario_groups
 from optimizer.scenario.models import AcceptableConstraint
+from optimizer.scenario.wording import constraint_text
 
 if TYPE_CHECKING:
     from optimizer.scenario.models import Scenario
