@@ -513,8 +513,9 @@ def improve(
                 f"{head} No package that keeps every rule is at least as good as it for every "
                 "party: some side must accept less than the table shows."
             )
-        else:
+        elif found:
             explanation = f"{head} {explanation or ''}".strip()
+        # else: no package keeps the rules at all, and the diagnosis already names them
         run.notes.append(f"the deal on the table breaks: {rules}")
     status = SolveStatus(
         termination=run.termination,
