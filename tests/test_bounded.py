@@ -406,14 +406,6 @@ def test_validate_improve_and_proposal_on_a_breaking_reference(tmp_path: Path, c
     assert "| price | open | 5 | 5 |" not in out
 
 
-def test_a_package_breaking_a_rule_is_never_proposed() -> None:
-    from optimizer.reports.proposal import proposal_document
-
-    s = scenario_from_data(_breaking())
-    with pytest.raises(DealoptError, match="cannot be proposed"):
-        proposal_document(s, package={"price": 5, "y": "b"})
-
-
 def test_contradictory_rules_are_reported(tmp_path: Path, capsys) -> None:
     c = _base()
     c["constraints"] = [

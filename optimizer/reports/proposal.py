@@ -652,11 +652,6 @@ def _pick(
     if package is not None and not isinstance(package, int | np.integer):
         pkg = dict(getattr(package, "package", package))
         index = scenario.encode(pkg)
-        broken = package_breaks(scenario, index)
-        if broken:  # a package that breaks a hard rule is never proposed
-            raise DealoptError(
-                "this package cannot be proposed: it breaks " + "; ".join(b.text for b in broken)
-            )
         u = scenario.utilities(index[None, :])[0]
         base = improve(scenario, top=3, solver=solver, time_limit=time_limit)
         return _Choice(
