@@ -21,7 +21,7 @@ from optimizer.engine.budget import check_time, current_budget, time_budget
 from optimizer.engine.fastpath import nondominated
 from optimizer.engine.reference import contradicting_rules, package_breaks, reference_breaks
 from optimizer.engine.results import Termination
-from optimizer.errors import DealoptError, TimeLimitReached, TooLargeError
+from optimizer.errors import TimeLimitReached, TooLargeError
 from optimizer.scenario.files import scenario_from_data
 from optimizer.scenario.models import Scenario
 from optimizer.searches.frontier import frontier
