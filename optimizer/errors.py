@@ -48,3 +48,11 @@ class ProposalGuardError(DealoptError):
 
 class WorkspaceError(DealoptError):
     """The app's workspace database cannot be opened, read or written (locked, read-only, corrupt)."""
+
+
+class TimeLimitReached(DealoptError):
+    """The command's time budget ran out inside a loop; the search returns what it found."""
+
+
+class TooLargeError(DealoptError):
+    """The work or memory a request needs is past what the engine accepts (a cap, with advice)."""

@@ -46,7 +46,7 @@ def test_unknown_solver_exits_2(command, capsys) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--top", "0"], "argument --top: must be at least 1 (got 0)"),
+        (["--top", "0"], "argument --top: must be from 1 to 100 packages (got 0)"),
         (["--top", "x"], "argument --top: expected a whole number, got 'x'"),
         (["--robust", "1.5"], "argument --robust: ALPHA must be in (0, 1] (got 1.5)"),
         (["--seed", "-3"], "argument --seed: must be 0 or more (got -3)"),

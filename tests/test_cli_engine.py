@@ -115,7 +115,7 @@ def test_no_package_exits_1_with_reason(capsys, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--top", "0"], "--top: must be at least 1"),
+        (["--top", "0"], "--top: must be from 1 to 100"),
         (["--top", "two"], "--top: expected a whole number"),
         (["--min-diff", "0"], "--min-diff: must be at least 1"),
         (["--objective", "best"], "invalid choice: 'best'"),

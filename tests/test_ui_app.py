@@ -7,6 +7,7 @@ so these tests check the wiring, not hard-coded numbers.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from pathlib import Path
 
@@ -740,3 +741,80 @@ def test_weight_range_gives_p_win_win_and_bad_range_is_kept() -> None:
     at.text_input(key=rv_key).set_value(f"{float(raw[1]) + 10:g}").run()
     rv = _scenario(at).party(other).reservation_value
     assert (rv.likely, rv.high) == (raw[1], raw[1] + 10)
+
+
+# --------------------------------------------------------------------------------------------
+# User-supplied names are shown as text, never as Markdown (issue 15)
+# --------------------------------------------------------------------------------------------
+
+HOSTILE = "![x](http://host.invalid/track.png)"
+
+
+def _hostile_data() -> dict:
+    data = Scenario.load(ROOT / "examples" / "saas_renewal.yaml").to_dict()
+    old = data["parties"][1]["name"]
+    text = json.dumps(data).replace(json.dumps(old)[1:-1], HOSTILE.replace('"', '\\"'))
+    out = json.loads(text)
+    out["name"] = "[click me](http://host.invalid/phish) :red[alarm]"
+    return out
+
+
+def test_hostile_names_render_as_escaped_text_on_every_page() -> None:
+    import re
+
+    from ui.text import md
+
+    at = _app()
+    at.file_uploader(key="upload").set_value(
+        ("hostile.json", json.dumps(_hostile_data()).encode(), "application/json")
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _scenario(at).parties[1].name == HOSTILE
+    link = re.compile(r"(?<!\\)\]\(|(?<!\\):red\[")  # an unescaped "](" or ":red["
+    for page in PAGES:
+        _goto(at, page)
+        texts = _texts(at) + "\n" + "\n".join(str(e.label) for e in at.expander)
+        texts += "\n" + "\n".join(str(c.value) for c in at.sidebar.caption)
+        texts += "\n" + "\n".join(str(m.label) for m in at.metric)
+        assert not link.search(texts), (page, link.search(texts))
+    _goto(at, "screens/winwin.py")
+    assert md(HOSTILE) in _texts(at)
+    assert md("[click me](http://host.invalid/phish) :red[alarm]") in "\n".join(
+        str(c.value) for c in at.sidebar.caption
+    )
+
+
+def test_the_escape_helper_keeps_plain_sentences_and_breaks_markup() -> None:
+    from ui.text import html_text, md, safe_markdown
+
+    assert md("B's price (at most 3): 5.") == "B's price (at most 3): 5."
+    assert md(HOSTILE) == "!\\[x\\](http:\u200b//host.invalid/track.png)"  # no autolink
+    assert md("a\nb") == "a b" and md("- x").startswith("\\-") and md("1. x") == "1\\. x"
+    assert md("<img src=x>") == "\\<img src=x>" and md("a <= b") == "a <= b"
+    assert "\\:red\\[" in md(":red[x]") and md("> q") == "\\> q"
+    assert html_text('<a href="x">{y}</a>') == "&lt;a href=&quot;x&quot;&gt;&#123;y&#125;&lt;/a&gt;"
+    doc = safe_markdown(f"# Proposal\n\n| Party | {HOSTILE} |\n\n**bold**")
+    assert doc.startswith("# Proposal") and "**bold**" in doc and "\\](http:\u200b//" in doc
+
+
+def test_a_memory_error_is_shown_with_advice() -> None:
+    text = state.error_text(MemoryError())
+    assert "too large" in text and "--max-points" in text and "MemoryError" not in text
+
+
+def test_an_upload_past_the_size_cap_or_too_slow_is_refused_with_a_message() -> None:
+    from ui.upload import MAX_UPLOAD_BYTES, parse_upload
+
+    data, err = parse_upload(b"x" * (MAX_UPLOAD_BYTES + 1), "huge.yaml")
+    assert data is None and "more than the 5.0 MB" in err
+    slow = ("items:\n" + "".join(f"  - {{a: {i}, b: [1, 2]}}\n" for i in range(150_000))).encode()
+    t0 = __import__("time").perf_counter()
+    data, err = parse_upload(slow, "slow.yaml", seconds=0.5)
+    assert data is None and "longer than 0.5 s" in err
+    assert __import__("time").perf_counter() - t0 < 0.5 + 10
+    data, err = parse_upload(b"name: [1, 2", "bad.yaml")
+    assert data is None and "not valid YAML" in err
+    house = ROOT / "examples" / "house_purchase.json"
+    data, err = parse_upload(house.read_bytes(), house.name)
+    assert err is None and Scenario.from_dict(data) == Scenario.load(house)

@@ -43,6 +43,7 @@ import streamlit as st  # noqa: E402
 from ui import state  # noqa: E402
 from ui.components import workspace_panel  # noqa: E402
 from ui.navigation import discover_pages  # noqa: E402
+from ui.text import md  # noqa: E402
 
 
 def main() -> None:
@@ -64,7 +65,7 @@ def main() -> None:
     with st.sidebar:
         s = state.get_scenario()
         name = s.name if s is not None else str(state.get_data().get("name", "(unnamed)"))
-        st.caption(f"Scenario: **{name}**")
+        st.caption(f"Scenario: **{md(name)}**")
         if s is None:
             st.caption(f":red[{len(state.get_problems())} problem(s) to fix]")
         else:

@@ -90,6 +90,7 @@ from optimizer.errors import (
 )
 from optimizer.scenario.models import Problem, Scenario
 from ui.components import background, words
+from ui.text import md
 from ui.workspace import Workspace, dumps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -615,9 +616,21 @@ def error_text(exc: BaseException | str) -> str:
         return exc
     if isinstance(exc, ScenarioValidationError):
         head = f"{len(exc.problems)} problem(s) in the scenario:"
-        return head + "\n" + "\n".join(f"- {problem_text(p)}" for p in exc.problems)
+        lines = [
+            f"{words.location(p.location)}: {words.message(p.message)}"
+            if p.location
+            else words.message(p.message)
+            for p in exc.problems
+        ]  # plain text: error_box escapes each line
+        return head + "\n" + "\n".join(f"- {line}" for line in lines)
     if isinstance(exc, DealoptError):
         return words.message(str(exc))
+    if isinstance(exc, MemoryError):
+        return (
+            "This scenario is too large to compute here (it ran out of memory). Fewer issues or "
+            "options, agreed issues or narrower acceptable ranges make it smaller; on the command "
+            "line, frontier --max-points and --time-limit bound the work."
+        )
     return f"Something went wrong ({type(exc).__name__}): {exc}"
 
 
@@ -628,7 +641,8 @@ def problem_text(p: Problem) -> str:
 
 def error_box(exc: BaseException | str, container: Any = st) -> None:
     """Show an error as a message box (a DealoptError's own words; never a traceback)."""
-    container.error(error_text(exc), icon=":material/error:")
+    lines = error_text(exc).split("\n")  # one escaped line each (a list of problems)
+    container.error("  \n".join(md(line) for line in lines), icon=":material/error:")
 
 
 def problems_box(
@@ -870,6 +884,11 @@ def improve(
     )
 
 
+#: The Trade-off map's frontier stops after this long and shows what it found, labelled (a heavy
+#: scenario must not hold the server: issue 15).
+FRONTIER_SECONDS = 30.0
+
+
 def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
     """The Pareto frontier (``optimizer.searches.frontier.frontier``), cached; with win-win probabilities
     when the scenario has estimate ranges (``optimizer.searches.uncertainty.annotated_frontier``)."""
@@ -883,6 +902,7 @@ def frontier(scenario: Scenario, parties: list[str] | None = None) -> Outcome:
         "annotated_frontier" if _has_ranges(scenario) else "frontier",
         scenario,
         parties=list(parties) if parties else None,
+        time_limit=FRONTIER_SECONDS,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.scenario.models import Scenario, format_number, format_percent
+from ui.text import md
 
 ON_TABLE = "On the table"
 CHANGED_BG = "background-color: rgba(46, 160, 67, 0.22); font-weight: 600"
@@ -228,8 +229,9 @@ def walkaway_warning(scenario: Scenario, container: Any = None) -> Any:
     if check is None or not check.below:
         return None
     head, *items = check.text.split("\n")
+    lines = [f"- {md(i.strip().removeprefix('- '))}" for i in items]  # names escaped
     container.error(
-        head + ("\n\n" + "\n".join(f"{i.strip()}" for i in items) if items else ""),
+        md(head) + ("\n\n" + "\n".join(lines) if items else ""),
         icon=":material/block:",
     )
     return check

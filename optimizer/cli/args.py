@@ -9,6 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 
+#: Caps on counts that set how much work a command does (issue 15): each keeps a run to minutes
+#: at most and its memory to a known size; a value past the cap exits 2 with the range.
+MAX_TOP = 100
+MAX_MESO = 10
+MAX_SAMPLES = 100_000
+MAX_PACKAGE_RANK = 100
+
 
 def positive_int(text: str) -> int:
     """A whole number >= 1 (K, top, samples)."""
@@ -19,6 +26,22 @@ def positive_int(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {n})")
     return n
+
+
+def bounded_int(low: int, high: int, what: str):
+    """An argument type: a whole number from ``low`` to ``high`` (a cap that bounds the work)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,} {what} (got {n:,})")
+        return n
+
+    parse.__name__ = f"whole number of {what}"  # argparse names the type in its messages
+    return parse
 
 
 def nonneg_int(text: str) -> int:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from optimizer.cli.args import add_solver_args
+from optimizer.cli.args import add_solver_args, bounded_int
+
+#: Kept in step with optimizer.searches.frontier (not imported: it loads numpy and the engine).
+DEFAULT_MAX_POINTS = 10_000
+MAX_POINTS_LIMIT = 1_000_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="force a method (default: auto picks the fastest exact one)",
     )
+    p.add_argument(
+        "--max-points",
+        type=bounded_int(1, MAX_POINTS_LIMIT, "points"),
+        default=DEFAULT_MAX_POINTS,
+        metavar="N",
+        help=f"keep at most N frontier points (default {DEFAULT_MAX_POINTS:,}; more are thinned, "
+        "spread along the frontier, and the result says capped)",
+    )
     p.set_defaults(handler=_frontier)
 
 
@@ -44,6 +56,7 @@ def _frontier(args: argparse.Namespace) -> int:
         solver=args.solver,
         time_limit=args.time_limit,
         method=args.method,
+        max_points=args.max_points,
     )
     if args.json:
         sys.stdout.write(result.to_json() + "\n")

@@ -17,7 +17,16 @@ import json
 import sys
 from typing import Any
 
-from optimizer.cli.args import add_solver_args, nonneg_int, positive_int, probability
+from optimizer.cli.args import (
+    MAX_MESO,
+    MAX_SAMPLES,
+    MAX_TOP,
+    add_solver_args,
+    bounded_int,
+    nonneg_int,
+    positive_int,
+    probability,
+)
 
 OBJECTIVE_NAMES = {
     "maxmin": "largest smallest gain",
@@ -36,7 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and better for at least one, best first.",
     )
     p.add_argument("file", help="scenario file (.yaml, .yml or .json)")
-    p.add_argument("--top", type=positive_int, default=1, metavar="K", help="how many packages")
+    p.add_argument(
+        "--top",
+        type=bounded_int(1, MAX_TOP, "packages"),
+        default=1,
+        metavar="K",
+        help=f"how many packages (1 to {MAX_TOP})",
+    )
     p.add_argument(
         "--objective",
         choices=["maxmin", "welfare", "nash"],
@@ -54,9 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
         "--meso",
-        type=positive_int,
+        type=bounded_int(1, MAX_MESO, "offers"),
         metavar="K",
-        help="instead: K offers equally good for us that differ for the other side",
+        help=f"instead: K offers (1 to {MAX_MESO}) equally good for us that differ for the other "
+        "side",
     )
     p.add_argument(
         "--robust",
@@ -66,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--samples",
-        type=positive_int,
+        type=bounded_int(1, MAX_SAMPLES, "samples"),
         default=None,
         metavar="N",
         help="samples of the estimate ranges for win-win probabilities (default 10000); "

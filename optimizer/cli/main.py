@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from optimizer.engine.budget import time_budget
 from optimizer.errors import DealoptError, ModelError, ScenarioFileError, ScenarioValidationError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
@@ -49,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        # --time-limit is the whole command's wall time (optimizer.engine.budget).
+        with time_budget(getattr(args, "time_limit", None)):
+            return int(args.handler(args) or 0)
     except ScenarioValidationError as e:
         print(f"{e.source or 'scenario'}: invalid scenario", file=sys.stderr)
         for p in e.problems:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optimizer.cli.args import add_solver_args
+from optimizer.cli.args import MAX_MESO, MAX_PACKAGE_RANK, add_solver_args, bounded_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,10 +66,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: print Markdown)")
     which = p.add_mutually_exclusive_group()
     which.add_argument(
-        "--package", type=int, metavar="N", help="propose the N-th best win-win package (default 1)"
+        "--package",
+        type=bounded_int(1, MAX_PACKAGE_RANK, "packages"),
+        metavar="N",
+        help=f"propose the N-th best win-win package (default 1, at most {MAX_PACKAGE_RANK})",
     )
     which.add_argument(
-        "--meso", type=int, metavar="K", help="propose K equivalent offers to choose from (2-4)"
+        "--meso",
+        type=bounded_int(1, MAX_MESO, "offers"),
+        metavar="K",
+        help=f"propose K equivalent offers to choose from (2-4; at most {MAX_MESO})",
     )
     which.add_argument(
         "--package-file",
@@ -255,10 +261,6 @@ def _proposal(args: argparse.Namespace) -> int:
         parser.error(f"--format {fmt} needs -o OUT (a binary file is not printed)")
     if args.output and Path(args.output).exists() and not args.force:
         raise DealoptError(f"{args.output} exists; pass --force to replace it")
-    if args.meso is not None and not 1 <= args.meso <= 26:
-        parser.error("--meso takes a number of offers from 2 to 4 (at most 26)")
-    if args.package is not None and args.package < 1:
-        parser.error("--package numbers start at 1")
     scenario = load_scenario(args.file)
     package: Any = args.package
     if args.package_file:

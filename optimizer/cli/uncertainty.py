@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from optimizer.cli.args import add_solver_args, positive_int
+from optimizer.cli.args import MAX_TOP, add_solver_args, bounded_int
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -24,7 +24,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="maxmin",
         help="how the recommended package is chosen (as in improve; default maxmin)",
     )
-    add_solver_args(p, time_help="limit per solve (seconds)")
+    add_solver_args(p, time_help="cap on the whole command (seconds)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -36,7 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(one at a time, the others at their best guess) and turn the top ones into questions.",
     )
     _common(q)
-    q.add_argument("-k", "--top", type=positive_int, default=3, metavar="K", help="how many")
+    q.add_argument(
+        "-k",
+        "--top",
+        type=bounded_int(1, MAX_TOP, "questions"),
+        default=3,
+        metavar="K",
+        help="how many",
+    )
     q.add_argument(
         "--distribution",
         choices=["triangular", "pert"],
@@ -77,6 +84,8 @@ def _questions(args: argparse.Namespace) -> int:
             "objective": args.objective,
             "uncertain": [p.key for p in uncertain],
             "questions": [q.model_dump(mode="json") for q in qs],
+            "exact": getattr(qs, "exact", True),
+            "notes": [qs.note] if getattr(qs, "note", "") else [],
         }
         print(json.dumps(numbers_out(data), indent=2, ensure_ascii=False))
         return 0
@@ -91,8 +100,13 @@ def _questions(args: argparse.Namespace) -> int:
         f"{len(uncertain)} estimates are ranges; each is scored by the probability that it "
         "changes the recommended package (the others at their best guess)."
     )
+    if getattr(qs, "note", ""):
+        print(f"note: {qs.note} (not exact)")
     if not qs:
-        print("None of them changes the recommendation anywhere in its range: no question needed.")
+        if getattr(qs, "exact", True):
+            print(
+                "None of them changes the recommendation anywhere in its range: no question needed."
+            )
         return 0
     for n, q in enumerate(qs, start=1):
         print(f"\n{n}. {q.text}")
@@ -140,6 +154,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
         print(res.model_dump_json(indent=2))
         return 0
     print(f"{scenario.name}: how far each weight can move before the recommendation changes")
+    for note in res.notes:
+        print(f"note: {note} (not exact)")
+    if res.recommended is None and not res.exact:
+        return 1
     if res.recommended is None:
         print("No package improves on the deal on the table, so there is no recommendation.")
         return 1

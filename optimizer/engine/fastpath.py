@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimizer.errors import FastPathNotApplicable
+from optimizer.engine.budget import check_time, cleanup_after_budget
+from optimizer.errors import FastPathNotApplicable, TimeLimitReached
 from optimizer.scenario.models import TIE_TOL
 from optimizer.scenario.utility import UtilityTables
 
@@ -55,6 +56,9 @@ MAX_POINTS = 400_000
 #: With 3+ dimensions a merge filters at most this many candidate points (the divide-and-conquer
 #: filter takes about a second per 100,000 five-party points; beyond this the caller falls back).
 MAX_ND_POINTS = 500_000
+
+#: Points a clean-up after the time budget ran out may still filter pairwise (a fraction of a second).
+CLEANUP_POINTS = 2_000
 
 #: Largest number of merge states (joint options of the merged issues still linked to unmerged
 #: ones) the fast path accepts in a group of issues linked by constraints or synergies.
@@ -144,6 +148,7 @@ def _brute(Y: np.ndarray, X: np.ndarray, dims: list[int], strict: bool, tol: flo
     Xd = X[:, dims]
     step = max(1, (4 * _BRUTE_CELLS) // max(1, len(Y) * len(dims)))
     for s in range(0, len(X), step):
+        check_time()  # pairwise work grows fast: honour the command's time budget
         x = Xd[s : s + step, None, :]
         hit = np.all(Yd >= x - tol, axis=2)
         if strict:
@@ -253,6 +258,21 @@ def _dedupe(U: np.ndarray, cost: np.ndarray, idx: np.ndarray, tol: float) -> np.
     return idx[order][~dup]
 
 
+def spread(U: np.ndarray, k: int) -> np.ndarray:
+    """Indices of at most ``k`` rows of a non-dominated set ``U``, spread evenly along it (by the
+    first column) and keeping each column's best row: what a capped frontier keeps."""
+    n = len(U)
+    if n <= k:
+        return np.arange(n, dtype=np.int64)
+    m = U.shape[1]
+    best = {int(np.argmax(U[:, j])) for j in range(m)}
+    order = np.lexsort([-U[:, j] for j in range(m - 1, -1, -1)])
+    room = max(1, k - len(best))
+    picks = order[np.unique(np.linspace(0, n - 1, room).round().astype(np.int64))]
+    out = np.unique(np.concatenate([picks, np.fromiter(best, dtype=np.int64)]))
+    return out[:k] if len(out) > k else out
+
+
 # --------------------------------------------------------------------------------------------
 # Constraints and statuses as numpy masks
 # --------------------------------------------------------------------------------------------
@@ -308,6 +328,8 @@ class FastFrontier:
     parties: list[int]  # the frontier parties (columns of ``utilities`` that define it)
     blocks: list[list[int]]  # groups of linked issues merged as one
     merged_points: int  # largest candidate set one merge filtered (a size indicator)
+    capped: bool = False  # a partial frontier was thinned to ``cap`` points (not exact)
+    stopped: bool = False  # the time budget ran out; remaining blocks kept one option each
 
 
 def issue_blocks(scenario: Scenario) -> list[list[int]]:
@@ -475,12 +497,19 @@ def fast_frontier(
     tables: UtilityTables | None = None,
     max_points: int = MAX_POINTS,
     block_limit: int = BLOCK_LIMIT,
+    cap: int | None = None,
 ) -> FastFrontier:
     """The exact frontier over ``parties`` (party positions) by merging per-issue Pareto sets.
 
     Issues linked by a cross-issue constraint or a synergy form a block whose own frontier is
     computed first (``_block_options``). Raises FastPathNotApplicable when a block needs more than
     ``block_limit`` merge states or a partial frontier grows past ``max_points``.
+
+    Bounded work (issue 15): with ``cap``, a partial frontier larger than ``cap`` is thinned to
+    ``cap`` points spread along it (``spread``; ``capped`` is set) instead of growing; when the
+    time budget runs out (``optimizer.engine.budget``) the merges stop, each remaining block
+    keeps its least disruptive option and ``stopped`` is set. Either way every returned package
+    is feasible and the set is non-dominated among itself, but it is not the exact frontier.
     """
     tables = tables or UtilityTables.build(scenario)
     reason = fast_path_reason(scenario, block_limit, tables)
@@ -516,14 +545,21 @@ def fast_frontier(
     choices: list[np.ndarray] = []
     order = sorted(range(len(blocks)), key=lambda b: len(per_block[b][0]))
     largest = 1
+    capped = stopped = False
+
+    def translate(choice: int, P: np.ndarray, c: np.ndarray) -> None:
+        nonlocal S, S_cost
+        S = S + P[choice]
+        S_cost = S_cost + c[choice]
+        parents.append(np.arange(len(S)))
+        choices.append(np.full(len(S), choice, dtype=np.int64))
+
     for b in order:
         combos, P, c = per_block[b]
         m = len(combos)
-        if m == 1:  # a single option is a translation: no new points
-            S = S + P[0]
-            S_cost = S_cost + c[0]
-            parents.append(np.arange(len(S)))
-            choices.append(np.zeros(len(S), dtype=np.int64))
+        if stopped or m == 1:  # a single option is a translation: no new points
+            # Out of time: the block keeps its least disruptive option (then the best total).
+            translate(0 if m == 1 else int(np.lexsort((-P.sum(axis=1), c))[0]), P, c)
             continue
         if len(dims) > 2 and len(S) * m > MAX_ND_POINTS:
             raise FastPathNotApplicable(
@@ -533,7 +569,16 @@ def fast_frontier(
         cand = (S[:, None, :] + P[None, :, :]).reshape(-1, len(dims))
         cand_cost = (S_cost[:, None] + c[None, :]).reshape(-1)
         largest = max(largest, len(cand))
-        keep = nondominated(cand, cand_cost)
+        try:
+            check_time()
+            keep = nondominated(cand, cand_cost)
+        except TimeLimitReached:
+            stopped = True
+            translate(int(np.lexsort((-P.sum(axis=1), c))[0]), P, c)
+            continue
+        if cap is not None and len(keep) > cap:
+            keep = keep[spread(cand[keep], cap)]
+            capped = True
         parents.append(keep // m)
         choices.append(keep % m)
         S, S_cost = cand[keep], cand_cost[keep]
@@ -553,5 +598,13 @@ def fast_frontier(
     U = tables.evaluate(index)
     ok = np.all(U - reservation >= -TIE_TOL, axis=1)
     index, U, S_cost = index[ok], U[ok], S_cost[ok]
-    keep = nondominated(U[:, parties], S_cost)  # also projects the extra dimensions away
-    return FastFrontier(index[keep], U[keep], list(parties), blocks, largest)
+    try:
+        keep = nondominated(U[:, parties], S_cost)  # also projects the extra dimensions away
+    except TimeLimitReached:  # out of time in the last filter: filter a bounded sample
+        stopped = True
+        sample = spread(U[:, parties], CLEANUP_POINTS)
+        with cleanup_after_budget():
+            keep = sample[nondominated(U[sample][:, parties], S_cost[sample])]
+    return FastFrontier(
+        index[keep], U[keep], list(parties), blocks, largest, capped=capped, stopped=stopped
+    )

@@ -126,6 +126,8 @@ class _SearchResult(_Result):
         d["packages"] = [p.to_json_dict() for p in self.packages]
         d["status"] = self.status.termination.value
         d["solver"] = self.status.solver
+        # Why a result is not exact (time limit, cap...), one note per reason (issue 15).
+        d["notes"] = [n for n in self.status.message.split("; ") if n]
         if self.reference is not None:
             d["reference"] = {k: value_out(v) for k, v in self.reference.items()}
         return numbers_out(d)
@@ -206,6 +208,11 @@ class FrontierResult(_SearchResult):
     explanation: str | None = None
     money_issue: str | None = None
     money_unit: str | None = None
+    capped: bool = Field(
+        default=False,
+        description="True when the frontier had more points than asked for (max_points) and "
+        "was thinned to that many, spread along it (then exact is false).",
+    )
 
     def utility_matrix(self):
         """The frontier as an (n_points, n_parties) numpy array."""

@@ -320,6 +320,20 @@ def solve(
     object is copied, not changed)."""
     import pulp
 
+    from optimizer.engine.budget import current_budget, time_left_for_solve
+
+    # The command's time budget caps every solve (optimizer.engine.budget).
+    time_limit = current_budget().solve_limit(time_limit)
+    if not time_left_for_solve():
+        if solver is None or isinstance(solver, str):
+            name = resolve_name(solver)
+        else:
+            name = "highs" if isinstance(solver, pulp.HiGHS) else "cbc"
+        return SolveOutcome(
+            Termination.time_limit,
+            name,
+            message=f"{name}: the time limit was reached before this solve",
+        )
     if solver is None or isinstance(solver, str):
         name = resolve_name(solver)
         backend = make_solver(name, time_limit, presolve=presolve)

@@ -37,6 +37,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.engine.budget import bounded_by_time_limit
+from optimizer.engine.reference import package_breaks
 from optimizer.errors import DealoptError
 from optimizer.reports.explain import (
     EPS,
@@ -673,7 +675,7 @@ def _pick(
             f"{len(res.packages)}"
         )
     ref = scenario.reference()
-    if ref is None:
+    if ref is None or package_breaks(scenario, ref):  # never propose a deal that breaks a rule
         raise DealoptError(
             "there is no package to propose: "
             f"{res.explanation or 'no package meets every constraint and walk-away point'}"
@@ -692,6 +694,7 @@ def _pick(
 # --------------------------------------------------------------------------------------------
 
 
+@bounded_by_time_limit
 def proposal_document(
     scenario: Scenario,
     *,

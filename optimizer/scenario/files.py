@@ -93,6 +93,8 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
     def construct_source_int(self, node):  # type: ignore[no-untyped-def]
+        if len(node.value) > MAX_INT_DIGITS:  # far past any float: validation says "not finite"
+            return math.inf if not node.value.lstrip().startswith("-") else -math.inf
         return _source_number(SourceInt, super().construct_yaml_int(node), node.value)
 
     def construct_source_float(self, node):  # type: ignore[no-untyped-def]
@@ -109,8 +111,15 @@ def _json_float(text: str) -> float:
     return _source_number(SourceFloat, value, text) if math.isfinite(value) else value
 
 
-def _json_int(text: str) -> int:
+def _json_int(text: str) -> int | float:
+    if len(text) > MAX_INT_DIGITS:  # int() refuses 4,300+ digits; past 1e308 it is no float
+        return math.inf if not text.startswith("-") else -math.inf
     return _source_number(SourceInt, int(text), text)
+
+
+#: Integers longer than this are read as infinite (and then refused as "not a finite number"):
+#: no value the solvers handle has that many digits.
+MAX_INT_DIGITS = 400
 
 
 def _depth(obj: Any, limit: int = MAX_DEPTH) -> int:

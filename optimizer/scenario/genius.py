@@ -59,6 +59,10 @@ from optimizer.scenario.models import Scenario
 EVAL_FLOOR = 1e-5
 
 #: Weight sums closer to 1 than this need no per-party scale (the error stays below 1e-13).
+#: Largest weight read from a profile: GENIUS weights are shares of 1, and far larger values
+#: (1e308) would overflow the sums (issue 15).
+MAX_WEIGHT = 1e6
+
 SUM_TOL = 1e-13
 
 #: GENIUS caps a bid's utility at 1 (a profile whose best bid exceeds it by more than this is
@@ -449,6 +453,11 @@ def _read_profile(path: str | Path, domain: _Domain) -> _Profile:
         value = _float(w, "value", src)
         if value < 0:
             raise ScenarioFileError(f"{src}: {_describe(w)}: weights must be non-negative")
+        if value > MAX_WEIGHT:  # sums would overflow; GENIUS weights are shares of 1
+            raise ScenarioFileError(
+                f"{src}: {_describe(w)}: weight {value:g} is out of range (GENIUS weights are "
+                f"shares that sum to 1; at most {MAX_WEIGHT:g} is read)"
+            )
         weights_by_index[idx] = value
     if not weight_els:
         raise ScenarioFileError(

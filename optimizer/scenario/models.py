@@ -43,6 +43,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -62,6 +63,53 @@ TIE_TOL = 1e-9
 
 Scalar = str | float
 """An option name (categorical issue) or a number (numeric issue)."""
+
+# --------------------------------------------------------------------------------------------
+# Numbers the solvers handle
+# --------------------------------------------------------------------------------------------
+
+#: Largest magnitude of a numeric issue's bounds and step, a cost, a budget limit or a walk-away
+#: number. The MILP solvers work in doubles with tolerances near 1e-9 and treat 1e20 as infinite;
+#: a budget row mixing 1e300 with 1 has no meaningful solution (HiGHS fails, CBC answers wrongly).
+MAX_MAGNITUDE = 1e12
+
+#: Largest utility_scale (and synergy bonus): utilities must stay well inside what the solvers
+#: resolve to 1e-9 (tie tolerance) next to the scale.
+MAX_UTILITY_SCALE = 1e6
+
+#: Smallest utility_scale: below it ties (1e-9) swallow real differences.
+MIN_UTILITY_SCALE = 1e-6
+
+
+def _within(limit: float, what: str) -> Any:
+    """An after-validator: the number's magnitude is at most ``limit`` (why, in the message)."""
+
+    def check(x: float | None) -> float | None:
+        if x is not None and abs(x) > limit:
+            raise PydanticCustomError(
+                "number_too_large",
+                "{x} is out of range: {what} must be between -{limit} and {limit} (the solvers "
+                "work in floating point to about 9 significant digits)",
+                {"x": f"{x:g}", "what": what, "limit": f"{limit:g}"},
+            )
+        return x
+
+    return AfterValidator(check)
+
+
+def _scale_range(x: float | None) -> float | None:
+    if x is not None and not MIN_UTILITY_SCALE <= x <= MAX_UTILITY_SCALE:
+        raise PydanticCustomError(
+            "utility_scale_range",
+            "utility_scale {x} is outside {lo} to {hi}: utilities must stay well inside what the "
+            "solvers resolve (ties are 1e-9 apart)",
+            {"x": f"{x:g}", "lo": f"{MIN_UTILITY_SCALE:g}", "hi": f"{MAX_UTILITY_SCALE:g}"},
+        )
+    return x
+
+
+Cost = Annotated[float, _within(MAX_MAGNITUDE, "a cost")]
+"""A finite cost of at most ``MAX_MAGNITUDE`` in magnitude."""
 
 
 class _Model(BaseModel):
@@ -265,10 +313,20 @@ class Issue(_Model):
         list[OptionItem] | None,
         Field(description="Categorical issue: the possible options, in display order."),
     ] = None
-    min: Annotated[float | None, Field(description="Numeric issue: lowest value.")] = None
-    max: Annotated[float | None, Field(description="Numeric issue: highest value.")] = None
+    min: Annotated[
+        float | None,
+        Field(description="Numeric issue: lowest value."),
+        _within(MAX_MAGNITUDE, "a numeric issue's min"),
+    ] = None
+    max: Annotated[
+        float | None,
+        Field(description="Numeric issue: highest value."),
+        _within(MAX_MAGNITUDE, "a numeric issue's max"),
+    ] = None
     step: Annotated[
-        float | None, Field(description="Numeric issue: grid step (default 1); divides max - min.")
+        float | None,
+        Field(description="Numeric issue: grid step (default 1); divides max - min."),
+        _within(MAX_MAGNITUDE, "a numeric issue's step"),
     ] = None
     unit: Annotated[str, Field(description="Numeric issue: unit shown to people.")] = ""
     status: Annotated[
@@ -537,7 +595,11 @@ class Synergy(_Model):
         dict[str, str | float],
         Field(description="Exactly two issue: option pairs that must both be chosen."),
     ]
-    bonus: Annotated[float, Field(description="Utility points added (negative: a penalty).")]
+    bonus: Annotated[
+        float,
+        Field(description="Utility points added (negative: a penalty)."),
+        _within(MAX_UTILITY_SCALE, "a synergy bonus"),
+    ]
     description: str = ""
 
     @field_validator("when", mode="before")
@@ -739,6 +801,7 @@ class Party(_Model):
             description="This party's utility multiplier instead of the scenario's utility_scale "
             "(e.g. a GENIUS profile whose weights sum to 0.9, kept exact); default: the scenario's.",
         ),
+        AfterValidator(_scale_range),
     ] = None
 
     @field_validator("name", mode="before")
@@ -926,8 +989,8 @@ class ImpliesConstraint(_ConstraintBase):
 class LinearCost(_Model):
     """Cost of a numeric issue: ``base + per_unit * value``."""
 
-    per_unit: float
-    base: float = 0.0
+    per_unit: Cost
+    base: Cost = 0.0
 
 
 def _cost_kind(v: Any) -> str:
@@ -937,7 +1000,7 @@ def _cost_kind(v: Any) -> str:
 
 
 CostSpec = Annotated[
-    Annotated[dict[str, float], Tag("options")] | Annotated[LinearCost, Tag("linear")],
+    Annotated[dict[str, Cost], Tag("options")] | Annotated[LinearCost, Tag("linear")],
     Discriminator(_cost_kind),
 ]
 
@@ -953,7 +1016,11 @@ class BudgetConstraint(_ConstraintBase):
             description="issue -> {option: cost} (categorical) or {per_unit, base} (numeric).",
         ),
     ]
-    limit: Annotated[float, Field(description="The total cost may not exceed this.")]
+    limit: Annotated[
+        float,
+        Field(description="The total cost may not exceed this."),
+        _within(MAX_MAGNITUDE, "a budget limit"),
+    ]
     unit: Annotated[str, Field(description="Currency or unit of the costs.")] = ""
 
     @field_validator("costs", mode="before")
@@ -1214,7 +1281,9 @@ class Scenario(_Model):
         str | None, Field(description="Which party is us (default: the first party).")
     ] = None
     utility_scale: Annotated[
-        float, Field(gt=0, description="Utility of a party's best package (default 100).")
+        float,
+        Field(gt=0, description="Utility of a party's best package (default 100)."),
+        AfterValidator(_scale_range),
     ] = 100.0
     money_issue: Annotated[
         str | None,
@@ -1608,6 +1677,18 @@ class Scenario(_Model):
                     "values adds nothing to the utility",
                     "missing_values",
                 )
+        # A deal on the table that breaks a hard rule, and rules that contradict: warnings (the
+        # file is consistent; the searches still run), said once here for every command.
+        from optimizer.engine.reference import contradicting_rules, reference_breaks  # (cycle)
+
+        for b in reference_breaks(self):
+            warn(
+                b.label,
+                f"the deal on the table breaks this rule ({b.text}): it is not a possible deal",
+                "reference_breaks_rule",
+            )
+        for text in contradicting_rules(self):
+            warn("constraints", text, "rules_contradict")
         return probs
 
     def lowered(self) -> list[Lowered]:

@@ -44,13 +44,19 @@ Methods (``method="auto"`` picks the first that applies, in this order):
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimizer.engine.budget import (
+    TIME_LIMIT_NOTE,
+    Budget,
+    check_time,
+    cleanup_after_budget,
+    time_budget,
+)
 from optimizer.engine.concepts import solution_concepts
 from optimizer.engine.fastpath import (
     TIE_TOL,
@@ -60,6 +66,7 @@ from optimizer.engine.fastpath import (
     fast_frontier,
     nondominated,
     reservation_vector,
+    spread,
 )
 from optimizer.engine.results import (
     FrontierResult,
@@ -69,7 +76,7 @@ from optimizer.engine.results import (
     package_result,
     value_out,
 )
-from optimizer.errors import DealoptError, FastPathNotApplicable
+from optimizer.errors import DealoptError, FastPathNotApplicable, TimeLimitReached
 from optimizer.scenario.utility import UtilityTables, reference_utilities
 
 if TYPE_CHECKING:
@@ -104,6 +111,18 @@ CONCEPTS_NOT_EXACT = (
     "the solution concepts are the best of the points found: the frontier is not exact, so they "
     "may not be the negotiation's concept points"
 )
+
+#: A frontier keeps at most this many points unless asked for more (``--max-points``): beyond
+#: it the points are thinned, spread along the frontier, and the result says so (bounded memory).
+DEFAULT_MAX_POINTS = 10_000
+
+#: The most points a frontier may be asked to keep (each point is a whole package in the result).
+MAX_POINTS_LIMIT = 1_000_000
+
+#: A result holds at most this many (point, issue) cells: every point is a whole package with a
+#: change record per issue (about 25 µs a cell to build and print on a loaded machine), so many
+#: issues lower the cap (200 issues: 500 points).
+MAX_RESULT_CELLS = 100_000
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +193,7 @@ class _Found:
     solves: int = 0
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    capped: bool = False
 
 
 def package_count(scenario: Scenario) -> int:
@@ -181,8 +201,14 @@ def package_count(scenario: Scenario) -> int:
     return math.prod(len(a) for a in allowed_options(scenario))
 
 
-def _enumerate(scenario: Scenario, tables: UtilityTables, dims: list[int]) -> _Found:
-    """Exact frontier by evaluating every package (numpy, in chunks)."""
+def _enumerate(
+    scenario: Scenario, tables: UtilityTables, dims: list[int], cap: int = DEFAULT_MAX_POINTS
+) -> _Found:
+    """Exact frontier by evaluating every package (numpy, in chunks).
+
+    The frontier kept between chunks is at most ``cap`` points (thinned with ``spread``, then
+    ``capped``); when the time budget runs out the packages seen so far are filtered and returned
+    (``exact`` false, ``time_limit``)."""
     allowed = allowed_options(scenario)
     sizes = [len(a) for a in allowed]
     total = math.prod(sizes)
@@ -193,7 +219,22 @@ def _enumerate(scenario: Scenario, tables: UtilityTables, dims: list[int]) -> _F
     best_idx = np.zeros((0, n_issues), dtype=np.int64)
     best_u = np.zeros((0, len(scenario.parties)))
     best_c = np.zeros(0)
+    capped = False
+    seen = 0
     for start in range(0, total, CHUNK):
+        try:
+            check_time()
+        except TimeLimitReached:
+            return _Found(
+                best_idx,
+                best_u,
+                "enumeration",
+                False,
+                Termination.time_limit,
+                message=f"{TIME_LIMIT_NOTE} after {seen:,} of {total:,} packages",
+                capped=capped,
+            )
+        seen = min(total, start + CHUNK)
         flat = np.arange(start, min(total, start + CHUNK), dtype=np.int64)
         pos = np.stack(np.unravel_index(flat, sizes), axis=1) if sizes else flat[:, None]
         index = np.empty((len(flat), n_issues), dtype=np.int64)
@@ -212,31 +253,46 @@ def _enumerate(scenario: Scenario, tables: UtilityTables, dims: list[int]) -> _F
         index = np.vstack([best_idx, index])
         U = np.vstack([best_u, U])
         cost = np.concatenate([best_c, cost])
-        keep = nondominated(U[:, dims], cost)
+        try:
+            keep = nondominated(U[:, dims], cost)
+        except TimeLimitReached:  # the packages of earlier chunks stay a valid partial answer
+            return _Found(
+                best_idx,
+                best_u,
+                "enumeration",
+                False,
+                Termination.time_limit,
+                message=f"{TIME_LIMIT_NOTE} after {start:,} of {total:,} packages",
+                capped=capped,
+            )
+        if len(keep) > cap:
+            keep = keep[spread(U[keep][:, dims], cap)]
+            capped = True
         best_idx, best_u, best_c = index[keep], U[keep], cost[keep]
-    return _Found(best_idx, best_u, "enumeration", True)
+    return _Found(best_idx, best_u, "enumeration", not capped, capped=capped)
 
 
-def _fast(scenario: Scenario, tables: UtilityTables, dims: list[int]) -> _Found:
-    ff = fast_frontier(scenario, dims, tables=tables)
+def _fast(
+    scenario: Scenario, tables: UtilityTables, dims: list[int], cap: int = DEFAULT_MAX_POINTS
+) -> _Found:
+    ff = fast_frontier(scenario, dims, tables=tables, cap=cap)
     notes = []
     linked = [b for b in ff.blocks if len(b) > 1]
     if linked:
         notes.append(f"{len(linked)} group(s) of linked issues merged as blocks")
-    return _Found(ff.index, ff.utilities, "fast_path", True, notes=notes)
-
-
-class _Clock:
-    """A total time budget shared by the solves of one frontier."""
-
-    def __init__(self, limit: float | None) -> None:
-        self.limit = limit
-        self.t0 = time.perf_counter()
-
-    def remaining(self) -> float | None:
-        if self.limit is None:
-            return None
-        return self.limit - (time.perf_counter() - self.t0)
+    if ff.stopped:
+        return _Found(
+            ff.index,
+            ff.utilities,
+            "fast_path",
+            False,
+            Termination.time_limit,
+            message=f"{TIME_LIMIT_NOTE}: the issues not merged by then keep their least "
+            "disruptive option",
+            notes=notes,
+            capped=ff.capped,
+        )
+    return _Found(ff.index, ff.utilities, "fast_path", not ff.capped, notes=notes, capped=ff.capped)
 
 
 def _make_solver(
@@ -329,9 +385,11 @@ def _epsilon_constraint(
     tables: UtilityTables,
     dims: list[int],
     solver: str | None,
-    clock: _Clock,
+    clock: Budget,
+    cap: int = DEFAULT_MAX_POINTS,
 ) -> _Found:
-    """Exact two-party frontier by the lattice epsilon-constraint walk (module docstring)."""
+    """Exact two-party frontier by the lattice epsilon-constraint walk (module docstring); it
+    stops after ``cap`` packages (``capped``)."""
     a, b = dims
     quanta = [utility_quantum(tables, p) for p in range(len(scenario.parties))]
     needed = {a, b} | {
@@ -357,11 +415,15 @@ def _epsilon_constraint(
     threshold_row: str | None = None
     threshold = -math.inf
     rejected = 0
+    capped = False
     while True:
+        if len(found_idx) >= cap:
+            exact, capped = False, True
+            break
         remaining = clock.remaining()
         if remaining is not None and remaining <= 0:
             exact, termination = False, Termination.time_limit
-            message = "the time limit was reached before the walk finished"
+            message = f"{TIME_LIMIT_NOTE} before the walk finished"
             break
         out = m.solve(_make_solver(solver, remaining, tight), remaining)
         solver_name = out.solver
@@ -446,6 +508,7 @@ def _epsilon_constraint(
         m.solves,
         message,
         notes,
+        capped,
     )
 
 
@@ -557,7 +620,7 @@ def _weighted_sum(
     tables: UtilityTables,
     dims: list[int],
     solver: str | None,
-    clock: _Clock,
+    clock: Budget,
 ) -> _Found:
     """Supported frontier points from a grid of weightings (an approximation for 3+ parties)."""
     m = _compile(scenario, [None] * len(scenario.parties))
@@ -571,7 +634,7 @@ def _weighted_sum(
     for w in grid:
         remaining = clock.remaining()
         if remaining is not None and remaining <= 0:
-            termination, message = Termination.time_limit, "the time limit was reached"
+            termination, message = Termination.time_limit, TIME_LIMIT_NOTE
             break
         expr = None
         for weight, p, span in zip(w, dims, spans, strict=True):
@@ -656,13 +719,16 @@ def frontier(
     solver: str | None = None,
     time_limit: float | None = None,
     method: str = "auto",
+    max_points: int = DEFAULT_MAX_POINTS,
 ) -> FrontierResult:
     """The Pareto frontier of a scenario (see the module docstring for methods and exactness).
 
     ``parties`` (names, or a comma-separated string) restricts the frontier to those parties'
     utilities; ``solver`` is ``"highs"`` or ``"cbc"`` (MILP methods); ``time_limit`` (seconds) caps
-    the whole computation, and a run it cuts short is never reported exact; ``method`` is
-    ``"auto"``, ``"fast"``, ``"enumeration"`` or ``"milp"``.
+    the whole computation (inside any budget already open, ``optimizer.engine.budget``), and a
+    run it cuts short returns what it found, never reported exact; ``method`` is ``"auto"``,
+    ``"fast"``, ``"enumeration"`` or ``"milp"``; ``max_points`` caps the points kept (beyond it
+    they are thinned, spread along the frontier, and the result says ``capped``).
     """
     if method == "enumerate":
         method = "enumeration"
@@ -672,7 +738,36 @@ def frontier(
         raise DealoptError(
             f"the time limit must be a positive number of seconds (got {time_limit})"
         )
-    clock = _Clock(time_limit)
+    if (
+        isinstance(max_points, bool)
+        or not isinstance(max_points, int)
+        or not 1 <= max_points <= MAX_POINTS_LIMIT
+    ):
+        raise DealoptError(
+            f"max_points must be a whole number from 1 to {MAX_POINTS_LIMIT:,} (got {max_points!r})"
+        )
+    cap = min(max_points, max(1, MAX_RESULT_CELLS // max(1, len(scenario.issues))))
+    with time_budget(time_limit) as clock:
+        result = _frontier(scenario, parties, solver, method, cap, clock)
+    if result.capped and cap < max_points:
+        result.status.message += (
+            f"; with {len(scenario.issues)} issues a result holds at most {cap:,} packages "
+            f"({MAX_RESULT_CELLS:,} issue values in all)"
+        )
+    elif result.capped:
+        result.status.message += "; ask for more points with --max-points (max_points=)"
+    return result
+
+
+def _frontier(
+    scenario: Scenario,
+    parties: list[str] | str | None,
+    solver: str | None,
+    method: str,
+    cap: int,
+    clock: Budget,
+) -> FrontierResult:
+    """``frontier`` inside its time budget."""
     names = _frontier_parties(scenario, parties)
     dims = [scenario.party_names.index(p) for p in names]
     tables = UtilityTables.build(scenario)
@@ -685,7 +780,9 @@ def frontier(
     fallback_note = ""
     if method in ("auto", "fast"):
         try:
-            found = _fast(scenario, tables, dims)
+            found = _fast(scenario, tables, dims, cap)
+        except TimeLimitReached:
+            found = _stopped("fast_path", len(scenario.issues), len(scenario.parties))
         except FastPathNotApplicable as e:
             if method == "fast":
                 raise DealoptError(f"the fast path does not apply: {e}") from None
@@ -698,7 +795,7 @@ def frontier(
         elif method == "auto" and not _lattice_ok(scenario, tables, dims):
             limit = ENUM_HARD_LIMIT  # enumeration stays exact where the MILP walk could not
         if count <= limit:
-            found = _enumerate(scenario, tables, dims)
+            found = _enumerate(scenario, tables, dims, cap)
         elif method == "enumeration":
             raise DealoptError(
                 f"{count:,} packages are too many to enumerate (limit {limit:,}); "
@@ -710,9 +807,13 @@ def frontier(
 
             resolve_name(None)
         if len(dims) == 2:
-            found = _epsilon_constraint(scenario, tables, dims, solver, clock)
+            found = _epsilon_constraint(scenario, tables, dims, solver, clock, cap)
         else:
             found = _weighted_sum(scenario, tables, dims, solver, clock)
+    if found.capped:
+        found.notes.append(
+            f"capped: the frontier has more than {cap:,} points, {cap:,} are kept (spread along it)"
+        )
 
     # Order: by the first frontier party's utility, then the others (ascending).
     U = found.utilities
@@ -725,7 +826,8 @@ def frontier(
     packages = [package_result(scenario, index[i], U[i], ref_u) for i in range(len(index))]
     concepts: dict[str, int] = {}
     if len(U):
-        concepts = solution_concepts(U[:, dims], disagreement_point(scenario, names))
+        with cleanup_after_budget():  # a few passes over at most ``cap`` points
+            concepts = solution_concepts(U[:, dims], disagreement_point(scenario, names))
         for concept, i in concepts.items():
             packages[i].concepts.append(concept)
 
@@ -749,7 +851,7 @@ def frontier(
             solver=found.solver,
             message="; ".join(p for p in message_parts if p),
             solves=found.solves,
-            seconds=round(time.perf_counter() - clock.t0, 6),
+            seconds=round(clock.elapsed(), 6),
         ),
         reference={k: value_out(v) for k, v in ref.items()} if ref is not None else None,
         reference_utilities={n: float(u) for n, u in zip(scenario.party_names, ref_u, strict=True)},
@@ -757,4 +859,17 @@ def frontier(
         concepts=concepts,
         concepts_exact=found.exact,
         explanation=_explanation(scenario, solver, found, bool(packages)),
+        capped=found.capped,
+    )
+
+
+def _stopped(method: str, n_issues: int, n_parties: int) -> _Found:
+    """Nothing found before the time budget ran out."""
+    return _Found(
+        np.zeros((0, n_issues), dtype=np.int64),
+        np.zeros((0, n_parties)),
+        method,
+        False,
+        Termination.time_limit,
+        message=TIME_LIMIT_NOTE,
     )

@@ -51,6 +51,8 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.engine.budget import bounded_by_time_limit
+from optimizer.engine.reference import reference_breaks
 from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
@@ -352,6 +354,7 @@ class _Searcher:
         return Termination.not_solved, best[1], best[2]  # type: ignore[index]
 
 
+@bounded_by_time_limit
 def improve(
     scenario: Scenario,
     *,
@@ -458,10 +461,18 @@ def improve(
                 f"({'; '.join(run.messages) or run.termination.value})."
             )
     elif len(found) < top and exact:
+        free = sum(1 for i in scenario.issues if i.status != "agreed" and i.size > 1)
         if min_diff == 1:
             explanation = (
                 f"Only {len(found)} different Pareto-improving "
                 f"{'package exists' if len(found) == 1 else 'packages exist'}."
+            )
+        elif min_diff > free:  # say the bound that applied, not the number asked for
+            explanation = (
+                f"No further Pareto-improving package differs from {'it' if len(found) == 1 else 'them'} "
+                f"in every issue that can change: packages can differ in at most {free} "
+                f"issue{'s' if free != 1 else ''} (those not agreed), fewer than the {min_diff} "
+                "asked for."
             )
         else:
             shown = "the package" if len(found) == 1 else f"each of the {len(found)} packages"
@@ -475,6 +486,23 @@ def improve(
             "but may not be the best."
         )
 
+    breaks = reference_breaks(scenario)
+    if breaks:  # never "already on the Pareto frontier": the deal on the table is no deal
+        rules = "; ".join(b.text for b in breaks)
+        head = (
+            f"The deal on the table breaks {'a hard rule' if len(breaks) == 1 else 'hard rules'} "
+            f"({rules}), so it is not a possible deal."
+        )
+        if not found and exact and explanation and "Pareto frontier" in explanation:
+            # _why_none found the rules feasible; what blocks improvement is the table itself
+            explanation = (
+                f"{head} No package that keeps every rule is at least as good as it for every "
+                "party: some side must accept less than the table shows."
+            )
+        elif found:
+            explanation = f"{head} {explanation or ''}".strip()
+        # else: no package keeps the rules at all, and the diagnosis already names them
+        run.notes.append(f"the deal on the table breaks: {rules}")
     status = SolveStatus(
         termination=termination,
         solver=name,

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.engine.budget import bounded_by_time_limit
 from optimizer.engine.results import (
     ImproveResult,
     SolveStatus,
@@ -119,6 +120,7 @@ def _solve_checked(
     return out, None
 
 
+@bounded_by_time_limit
 def equivalent_offers(
     scenario: Scenario,
     k: int = 3,

@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.errors import DealoptError
+from optimizer.engine.budget import TIME_LIMIT_NOTE, time_budget
+from optimizer.engine.results import Termination
+from optimizer.errors import DealoptError, TimeLimitReached
 from optimizer.scenario.models import TIE_TOL, Range, format_number
 from optimizer.searches.sampling import (
     Distribution,
@@ -134,6 +136,18 @@ class SensitivityResult(BaseModel):
     recommended: dict[str, str | int | float] | None
     items: list[SensitivityItem] = []
     solves: int = 0
+    exact: bool = Field(
+        default=True, description="False when the time limit stopped the scan (items left out)."
+    )
+    notes: list[str] = Field(default=[], description="Why the scan is not complete.")
+
+
+class QuestionList(list):
+    """The questions found, best first; ``exact`` is False (and ``note`` says why) when the time
+    limit stopped the scan before every estimate was looked at."""
+
+    exact: bool = True
+    note: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +239,9 @@ class _Solver:
             s, objective=self.objective, top=k, solver=self.solver, time_limit=self.time_limit
         )
         self.solves += 1
+        if res.status.termination == Termination.time_limit:
+            # An answer cut short is not "the recommendation changes": stop the scan instead
+            raise TimeLimitReached(TIME_LIMIT_NOTE)
         return [self.scenario.encode(p.package) for p in res.packages]
 
     def best(self, prm: Param, x: float) -> np.ndarray | None:
@@ -397,31 +414,62 @@ def questions(
     solver: str | None = None,
     time_limit: float | None = None,
     grid: int = GRID,
-) -> list[Question]:
+) -> QuestionList:
     """The ``k`` uncertain estimates most likely to change the recommended package, as questions.
 
     Score: the probability, over that estimate's range with the others at their best guess, that
     the recommended package is no longer the best (see the module docstring). Estimates that never
     change it are left out, so fewer than ``k`` questions (or none) may come back.
+    ``time_limit`` bounds the whole scan; past it the estimates scanned so far are ranked and the
+    list says ``exact = False`` with a ``note``.
     """
+    with time_budget(time_limit):
+        return _questions(scenario, k, objective, distribution, solver, time_limit, grid)
+
+
+def _questions(
+    scenario: Scenario,
+    k: int,
+    objective: Objective,
+    distribution: Distribution,
+    solver: str | None,
+    time_limit: float | None,
+    grid: int,
+) -> QuestionList:
     from optimizer.searches.sampling import uncertain_parameters
 
     if k < 1:
-        return []
+        return QuestionList()
     uncertain = uncertain_parameters(scenario)
     if not uncertain:
-        return []
+        return QuestionList()
     params = estimates(scenario)
     solve = _Solver(scenario, objective, solver, time_limit)
     cands = _Candidates(len(scenario.issues))
-    for row in solve.top({}, k=3):
-        cands.add(row)
+    stopped = QuestionList()
+    stopped.exact = False
+    try:
+        for row in solve.top({}, k=3):
+            cands.add(row)
+    except TimeLimitReached:
+        stopped.note = f"{TIME_LIMIT_NOTE} before the recommended package was found"
+        return stopped
     rec = 0 if cands.rows else -1
     found: list[Question] = []
+    scanned = 0
     for prm in uncertain:
         j = next(i for i, p in enumerate(params) if p.key == prm.key)
         xs = np.unique(np.concatenate([np.linspace(prm.low, prm.high, grid), [prm.likely]]))
-        out = _refine(scenario, params, j, xs, cands, solve, objective, rec, [prm.low, prm.high])
+        try:
+            out = _refine(
+                scenario, params, j, xs, cands, solve, objective, rec, [prm.low, prm.high]
+            )
+        except TimeLimitReached:
+            stopped.note = (
+                f"{TIME_LIMIT_NOTE}: {scanned} of {len(uncertain)} estimates were scanned"
+            )
+            break
+        scanned += 1
         mass = grid_mass(prm, xs, distribution)
         score = float(mass[out != rec].sum())
         if score <= 1e-12:
@@ -482,7 +530,9 @@ def questions(
             )
         )
     found.sort(key=lambda q: -q.score)
-    return found[:k]
+    result = QuestionList(found[:k])
+    result.exact, result.note = not stopped.note, stopped.note
+    return result
 
 
 def _decode(scenario: Scenario, cands: _Candidates, idx: int) -> dict | None:
@@ -512,21 +562,76 @@ def sensitivity(
     ``parties`` defaults to every party (ours and the other side's). A party's weight on an issue
     is moved as a share of its total weight from 0 to 99.5% (the other weights keep their ratios);
     issues a party gives no weight and parties with a single weighted issue are skipped (moving
-    that weight changes nothing).
+    that weight changes nothing). ``time_limit`` bounds the whole scan; past it the weights
+    scanned so far are returned with ``exact`` False and a note.
     """
+    with time_budget(time_limit):
+        return _sensitivity(scenario, parties, objective, solver, time_limit, grid)
+
+
+def _sensitivity(
+    scenario: Scenario,
+    parties: list[str] | None,
+    objective: Objective,
+    solver: str | None,
+    time_limit: float | None,
+    grid: int,
+) -> SensitivityResult:
     names = parties if parties is not None else scenario.party_names
     for nm in names:
         scenario.party(nm)  # KeyError -> clear message below
     params = estimates(scenario)
     solve = _Solver(scenario, objective, solver, time_limit)
     cands = _Candidates(len(scenario.issues))
-    top = solve.top({}, k=3)
+    try:
+        top = solve.top({}, k=3)
+    except TimeLimitReached:
+        return SensitivityResult(
+            scenario=scenario.name,
+            objective=objective,
+            recommended=None,
+            solves=solve.solves,
+            exact=False,
+            notes=[f"{TIME_LIMIT_NOTE} before the recommended package was found"],
+        )
     for row in top:
         cands.add(row)
     rec = 0 if top else -1
     items: list[SensitivityItem] = []
     shares = np.linspace(0.0, 0.995, grid)
-    for nm in names if rec >= 0 else []:  # no recommendation: nothing to keep best
+    notes: list[str] = []
+    try:
+        _scan_weights(
+            scenario, names if rec >= 0 else [], params, solve, cands, objective, rec, shares, items
+        )
+    except TimeLimitReached:
+        notes.append(f"{TIME_LIMIT_NOTE}: {len(items)} weights were scanned, the others left out")
+    items.sort(key=lambda it: it.width)
+    rec_pkg = _decode(scenario, cands, rec)
+    return SensitivityResult(
+        scenario=scenario.name,
+        objective=objective,
+        recommended=rec_pkg,
+        items=items,
+        solves=solve.solves,
+        exact=not notes,
+        notes=notes,
+    )
+
+
+def _scan_weights(
+    scenario: Scenario,
+    names: list[str],
+    params: list[Param],
+    solve: _Solver,
+    cands: _Candidates,
+    objective: Objective,
+    rec: int,
+    shares: np.ndarray,
+    items: list[SensitivityItem],
+) -> None:
+    """Append one SensitivityItem per party weight to ``items`` (stops on TimeLimitReached)."""
+    for nm in names:  # no recommendation: nothing to keep best
         w_params = [(i, p) for i, p in enumerate(params) if p.kind == "weight" and p.party == nm]
         total = sum(p.likely for _, p in w_params)
         if total <= 0 or sum(1 for _, p in w_params if p.likely > 0) < 2:
@@ -559,15 +664,6 @@ def sensitivity(
                     above_no_deal=above == -1,
                 )
             )
-    items.sort(key=lambda it: it.width)
-    rec_pkg = _decode(scenario, cands, rec)
-    return SensitivityResult(
-        scenario=scenario.name,
-        objective=objective,
-        recommended=rec_pkg,
-        items=items,
-        solves=solve.solves,
-    )
 
 
 def describe_estimate(est: float | Range) -> str:

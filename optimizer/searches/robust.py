@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optimizer.engine.budget import TIME_LIMIT_NOTE, bounded_by_time_limit, current_budget
 from optimizer.engine.results import (
     ImproveResult,
     PackageResult,
@@ -52,7 +53,7 @@ from optimizer.engine.results import (
     value_out,
 )
 from optimizer.engine.results import package_result as shared_package_result
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, TooLargeError
 from optimizer.scenario.models import TIE_TOL, format_number, format_percent, is_uncertain
 from optimizer.searches.sampling import (
     SampleSet,
@@ -73,6 +74,10 @@ EPS = 1e-4
 
 #: Padding of every big-M (utility points): keeps the indicator coefficients well scaled.
 PAD = 1.0
+
+#: The MILP has one binary variable and one row per sample: more samples than this are refused
+#: before the model is built (enumeration, for small scenarios, takes more).
+MAX_MILP_SAMPLES = 5_000
 
 #: Enumerate (instead of the MILP) when feasible packages x samples is at most this.
 ENUM_CELLS = 100_000_000
@@ -342,14 +347,19 @@ def robust_candidates(
 
 def _by_enumeration(
     scenario: Scenario, draws: SampleSet, X: np.ndarray, need: int, top: int
-) -> list[tuple[np.ndarray, int, str]]:
-    """The SAA solved exactly by scoring every feasible package on every sample (numpy)."""
+) -> tuple[list[tuple[np.ndarray, int, str]], bool]:
+    """The SAA solved exactly by scoring every feasible package on every sample (numpy); with
+    whether the time budget stopped it (then only the packages scored by then are ranked)."""
     us = draws.parties.index(scenario.us_name)
     ref = reference_utilities(scenario, draws)
     count = np.zeros(len(X), dtype=np.int64)
     mean = np.zeros(len(X))
     chunk = max(1, 4_000_000 // draws.n)
+    stopped = False
     for a in range(0, len(X), chunk):
+        if current_budget().expired():
+            X, count, mean, stopped = X[:a], count[:a], mean[:a], True
+            break
         # per party an (n, m) array: no (n, m, parties) temporaries, no reductions over parties
         utilities = _party_utilities(draws, X[a : a + chunk])
         mean[a : a + chunk] = utilities[us].mean(axis=0)
@@ -369,7 +379,7 @@ def _by_enumeration(
         best = np.flatnonzero(count == count.max())
         i = int(best[np.argmax(mean[best])])
         _merge_robust(found, X[i], int(count[i]))
-    return found
+    return found, stopped
 
 
 def _party_utilities(draws: SampleSet, index: np.ndarray) -> list[np.ndarray]:
@@ -460,6 +470,7 @@ def _by_milp(
     return found, termination
 
 
+@bounded_by_time_limit
 def robust_improve(
     scenario: Scenario,
     alpha: float,
@@ -496,6 +507,11 @@ def robust_improve(
     if method not in METHODS:
         raise DealoptError(f"unknown method {method!r} (use {', '.join(METHODS)})")
     t0 = time.perf_counter()
+    if samples > MAX_MILP_SAMPLES and method == "milp":
+        raise TooLargeError(
+            f"the sample-average MILP takes at most {MAX_MILP_SAMPLES:,} samples (one binary "
+            f"variable each); {samples:,} were asked for: use fewer samples"
+        )
     draws = sample(scenario, samples, seed=seed)
     ref_point = reference_point_utilities(scenario)
     need = math.ceil(alpha * samples - 1e-9)
@@ -510,15 +526,18 @@ def robust_improve(
         X = None  # too many to score quickly: the candidate set instead
     over_all = True
     if X is not None:
-        found = _by_enumeration(scenario, draws, X, need, top)
+        found, stopped = _by_enumeration(scenario, draws, X, need, top)
         status.solver = "enumeration"
         used = f"enumeration of the {len(X)} feasible packages"
         how, exact_over = "enumeration", f"all {len(X)} feasible packages"
+        if stopped:
+            termination = Termination.time_limit
+            status.message = f"{TIME_LIMIT_NOTE}: not every feasible package was scored"
     elif method in ("auto", "candidates"):
         C, what, frontiers_exact = robust_candidates(
             scenario, draws, solver=solver, time_limit=time_limit
         )
-        found = _by_enumeration(scenario, draws, C, need, top)
+        found, stopped = _by_enumeration(scenario, draws, C, need, top)
         status.solver = "candidates"
         over_all = False
         if not frontiers_exact:
@@ -528,7 +547,15 @@ def robust_improve(
             f"scoring {len(C)} candidate packages ({what}) on every sample: exact over those "
             "candidates, not over every feasible package"
         )
+        if stopped:
+            termination = Termination.time_limit
+            status.message = f"{TIME_LIMIT_NOTE}: not every candidate package was scored"
     else:
+        if samples > MAX_MILP_SAMPLES:
+            raise TooLargeError(
+                f"the sample-average MILP takes at most {MAX_MILP_SAMPLES:,} samples (one "
+                f"binary variable each); {samples:,} were asked for: use fewer samples"
+            )
         found, termination = _by_milp(scenario, draws, alpha, need, top, solver, time_limit, status)
         used = "the sample-average MILP"
         how, exact_over = "milp", "all feasible packages (the sample-average MILP)"

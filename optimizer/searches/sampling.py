@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from optimizer.errors import TooLargeError
 from optimizer.scenario.models import TIE_TOL, PackageRef, Range, ValueShape, is_uncertain, point
 
 if TYPE_CHECKING:
@@ -302,9 +303,45 @@ def sample(
     seed: int | None = 0,
     distribution: Distribution = "triangular",
 ) -> SampleSet:
-    """Draw ``n`` joint samples of the scenario's estimates and build their utility tables."""
+    """Draw ``n`` joint samples of the scenario's estimates and build their utility tables.
+
+    Refuses (``TooLargeError``, before allocating) when the tables would need more than
+    ``MAX_SAMPLE_BYTES``."""
     params = estimates(scenario)
+    need = sample_bytes(scenario, params, n)
+    if need > MAX_SAMPLE_BYTES:
+        per = max(1, need // max(1, n))
+        raise TooLargeError(
+            f"{n:,} samples of this scenario's estimate ranges need about {_size(need)} of memory "
+            f"(more than {_size(MAX_SAMPLE_BYTES)}); at most {MAX_SAMPLE_BYTES // per:,} samples fit"
+        )
     return SampleSet.build(scenario, draw(params, n, seed=seed, distribution=distribution), params)
+
+
+#: The most memory the sample tables of one run may take (``sample`` refuses beyond it).
+MAX_SAMPLE_BYTES = 1 << 30
+
+#: Package statistics are computed this many (sample, package, party) cells at a time.
+STATS_CELLS = 4_000_000
+
+
+def sample_bytes(scenario: Scenario, params: list[Param], n: int) -> int:
+    """Bytes the sample tables of ``n`` samples take: the draws, plus per party a weight row per
+    sample when a weight varies and a value row per sample for each issue whose scores vary."""
+    varying = [p for p in params if p.uncertain]
+    cells = len(params)
+    for party in scenario.party_names:
+        mine = [p for p in varying if p.party == party]
+        if any(p.kind == "weight" for p in mine):
+            cells += len(scenario.issues)
+        for issue in {p.issue for p in mine if p.kind == "score"}:
+            cells += scenario.issue(issue).size  # type: ignore[arg-type]
+        cells += 1  # the reservation column
+    return 8 * n * cells
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
 
 
 def reference_utilities(scenario: Scenario, samples: SampleSet) -> np.ndarray:
@@ -364,19 +401,34 @@ def package_stats(
 ) -> PackageStats:
     """Acceptance, win-win probability and gain band of packages (m, n_issues) over ``samples``."""
     index = np.asarray(index, dtype=np.int64).reshape(-1, len(scenario.issues))
-    u = samples.utilities(index)
     ref = reference_utilities(scenario, samples)
-    ww = win_win_mask(u, ref)
-    acc = accept_mask(u, samples.reservation).mean(axis=0)
-    gains = u - ref[:, None, :]
-    mean = gains.mean(axis=0)
-    p10, p90 = np.percentile(gains, [10, 90], axis=0) if samples.n else (mean, mean)
+    # In chunks of packages: (samples x packages x parties) arrays stay bounded (issue 15).
+    step = max(1, STATS_CELLS // max(1, samples.n * len(samples.parties)))
+    parts: list[tuple[np.ndarray, ...]] = []
+    for a in range(0, len(index), step):
+        u = samples.utilities(index[a : a + step])
+        gains = u - ref[:, None, :]
+        mean_c = gains.mean(axis=0)
+        p10_c, p90_c = np.percentile(gains, [10, 90], axis=0) if samples.n else (mean_c, mean_c)
+        parts.append(
+            (
+                win_win_mask(u, ref).sum(axis=0),
+                accept_mask(u, samples.reservation).mean(axis=0),
+                mean_c,
+                p10_c,
+                p90_c,
+            )
+        )
+    m, k = len(index), len(samples.parties)
+    if parts:
+        count, acc, mean, p10, p90 = (np.concatenate(c) for c in zip(*parts, strict=True))
+    else:
+        count, acc, mean, p10, p90 = np.zeros(0), *(np.zeros((m, k)) for _ in range(4))
     names = samples.parties
 
     def per_party(a: np.ndarray) -> list[dict[str, float]]:
         return [{nm: float(a[i, j]) for j, nm in enumerate(names)} for i in range(a.shape[0])]
 
-    count = ww.sum(axis=0)
     return PackageStats(
         parties=names,
         samples=samples.n,

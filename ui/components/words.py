@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ui.text import md
+
 # Field names of the file format -> the form's labels (longest first when replacing).
 TERMS = {
     "reservation_value": "walk-away point",
@@ -81,4 +83,5 @@ def message(text: str) -> str:
 def problem(loc: str, msg: str) -> str:
     """``**where**: what`` for one problem, in the app's words (markdown)."""
     where = location(loc)
-    return f"**{where}**: {message(msg)}" if where else message(msg)
+    text = md(message(msg))  # names come from the user's file: never markdown or links
+    return f"**{md(where)}**: {text}" if where else text

@@ -12,6 +12,7 @@ import streamlit as st
 
 from optimizer.scenario.models import STATUSES
 from ui import state, views
+from ui.text import md
 
 PAGE_ORDER = 40
 PAGE_TITLE = "Progress"
@@ -63,7 +64,7 @@ def page() -> None:
         text = summary.text
         if getattr(summary, "below_walkaway", None):
             text = text.replace(summary.below_walkaway, "", 1).strip()
-        st.markdown(f"> {text}")
+        st.markdown(f"> {md(text)}")
     else:
         by = scenario.issues_by_status()
         parts = []
@@ -73,7 +74,7 @@ def page() -> None:
             parts.append(f"{', '.join(i.name for i in by['provisional'])} still provisional.")
         if by["open"]:
             parts.append(f"Open: {', '.join(i.name for i in by['open'])}.")
-        st.caption(" ".join(parts))
+        st.caption(md(" ".join(parts)))
 
     cols = st.columns(3)
     by = scenario.issues_by_status()
@@ -97,10 +98,10 @@ def page() -> None:
                 ):
                     badge = " :green-badge[good shape]"
                 left, right = st.columns([3, 2], vertical_alignment="center")
-                left.markdown(f"**{issue.name}** — {shown}{badge}")
+                left.markdown(f"**{md(issue.name)}** — {md(shown)}{badge}")
                 k = status_key(issue.name)
                 right.selectbox(
-                    f"Status of {issue.name}",
+                    f"Status of {md(issue.name)}",
                     list(STATUSES),
                     index=list(STATUSES).index(issue.status),
                     key=k,
@@ -118,9 +119,11 @@ def page() -> None:
         return
     if not result.packages:
         st.info(
-            result.explanation
-            or "No package is better for one side without being worse for another: the deal on "
-            "the table is already on the frontier.",
+            md(
+                result.explanation
+                or "No package is better for one side without being worse for another: the deal "
+                "on the table is already on the frontier."
+            ),
             icon=":material/info:",
         )
         return
@@ -132,14 +135,14 @@ def page() -> None:
     mcols = st.columns(len(result.parties))
     for col, party in zip(mcols, result.parties, strict=True):
         col.metric(
-            f"{party} gains",
+            f"{md(party)} gains",
             views.fmt_gain(gains.get(party))
             + (f" (worth {money[party]})" if money.get(party, "-") != "-" else ""),
-            help=f"{party}'s utility {views.fmt_utility(pkg.utilities.get(party))} vs "
+            help=f"{md(party)}'s utility {views.fmt_utility(pkg.utilities.get(party))} vs "
             f"{views.fmt_utility(result.reference_utilities.get(party))} for the deal on the table",
         )
     diffs = views.differences(scenario, pkg.package)
-    st.markdown("\n".join(f"- {d}" for d in diffs) if diffs else "No change needed.")
+    st.markdown("\n".join(f"- {md(d)}" for d in diffs) if diffs else "No change needed.")
     st.page_link("screens/winwin.py", label="See all win-win packages", icon=":material/handshake:")
 
 

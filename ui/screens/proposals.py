@@ -18,6 +18,7 @@ import streamlit as st
 
 from optimizer.errors import DealoptError
 from ui import state, views
+from ui.text import md, safe_markdown
 
 PAGE_ORDER = 50
 PAGE_TITLE = "Proposals"
@@ -351,7 +352,7 @@ def _document_section(scenario: Any) -> Any:
             width="stretch",
         )
     with st.container(border=True):
-        st.markdown(final.to_markdown())
+        st.markdown(safe_markdown(final.to_markdown()))
     return final
 
 
@@ -366,7 +367,7 @@ def _record(scenario: Any, **offer: Any) -> None:
         return
     state.set_data(scenario_to_data(updated))
     st.session_state["proposals_recorded"] = (
-        f"Recorded offer {len(updated.history)} by {offer['by']}."
+        f"Recorded offer {len(updated.history)} by {md(offer['by'])}."
     )
     st.rerun()
 
@@ -379,7 +380,7 @@ def _log_section(scenario: Any, doc: Any) -> None:
     if done:
         st.success(done, icon=":material/check:")
     report = log_report(scenario)
-    st.markdown(report.text)
+    st.markdown(safe_markdown(report.text))
     if report.rounds:
         import pandas as pd
 
@@ -439,7 +440,7 @@ def _log_section(scenario: Any, doc: Any) -> None:
             if issue.size <= 500:
                 values = [issue.value_at(k) for k in range(issue.size)]
                 choice = col.selectbox(
-                    issue.name,
+                    md(issue.name),
                     [NOT_OFFERED, *values],
                     format_func=lambda v, i=issue: v if v == NOT_OFFERED else i.display(v),
                     key=state.wkey("log_term", issue.name),
@@ -448,10 +449,10 @@ def _log_section(scenario: Any, doc: Any) -> None:
                     terms[issue.name] = choice
             else:
                 include = col.checkbox(
-                    f"{issue.name} is in this offer", key=state.wkey("log_inc", issue.name)
+                    f"{md(issue.name)} is in this offer", key=state.wkey("log_inc", issue.name)
                 )
                 x = col.number_input(
-                    issue.name,
+                    md(issue.name),
                     float(issue.min),
                     float(issue.max),
                     float(issue.value if issue.value is not None else issue.min),
@@ -465,7 +466,7 @@ def _log_section(scenario: Any, doc: Any) -> None:
             scols = st.columns(2)
             for n, issue in enumerate(scenario.issues):
                 choice = scols[n % 2].selectbox(
-                    f"{issue.name} (now {issue.status})",
+                    f"{md(issue.name)} (now {issue.status})",
                     [NO_CHANGE, "open", "provisional", "agreed"],
                     key=state.wkey("log_status", issue.name),
                 )

@@ -17,6 +17,8 @@ from optimizer.scenario.models import STATUSES, format_number
 from ui import editing as ed
 from ui import learning, state
 from ui.components import fields, score_grid
+from ui.text import md
+from ui.upload import MAX_UPLOAD_BYTES, parse_upload
 
 PAGE_ORDER = 10
 PAGE_TITLE = "Scenario"
@@ -127,17 +129,20 @@ def _start_section() -> None:
     if up is not None and st.session_state.get(UPLOADED) != up.file_id:
         st.session_state[UPLOADED] = up.file_id
         raw = up.getvalue()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            state.error_box(f"{up.name}: not UTF-8 text; save it as UTF-8 and upload again")
+        with st.spinner(f"Reading {up.name}…"):
+            # a size cap, then a worker process with time and memory limits (ui/upload.py)
+            data, err = parse_upload(raw, up.name)
+        if data is None and len(raw) > MAX_UPLOAD_BYTES:
+            state.error_box(err or "")
             return
-        if len(raw) > 20 * 1024 * 1024:
-            state.error_box(f"{up.name}: the file is too large (limit 20 MB)")
+        if data is None and err and "not UTF-8" in err:
+            state.error_box(err)
             return
-        err = state.load_text(text, up.name)
+        if data is not None:
+            state.set_data(data, source=up.name, reset_widgets=True)
+            st.session_state[state.LOAD_ERROR] = None
         if err:
-            st.session_state[YAML_TEXT] = text  # keep it to fix in the YAML tab
+            st.session_state[YAML_TEXT] = raw.decode("utf-8-sig")  # kept to fix in the YAML tab
             st.session_state["dealopt_upload_error"] = err
         else:
             st.session_state.pop(YAML_TEXT, None)
@@ -525,7 +530,7 @@ def _weights(
             else max(100.0, float(big))
         )
         with col.container(border=True):
-            st.markdown(f"**{p.get('name', '')}**")
+            st.markdown(f"**{md(p.get('name', ''))}**")
             uncertain = ed.party_uncertain(data, j)
             k = state.wkey("uncertain", j, int(uncertain))
             st.toggle(
@@ -568,7 +573,7 @@ def _weights(
 
                 c_slide, c_type = st.columns([3, 1], vertical_alignment="bottom")
                 c_slide.slider(
-                    iname,
+                    md(iname),
                     format="%g",
                     min_value=0.0,
                     max_value=float(top),
@@ -596,7 +601,7 @@ def _weights(
                     if rng and not uncertain
                     else ""
                 )
-                st.caption(f"share {share:.0%} of {p.get('name', '')}'s total{extra}")
+                st.caption(f"share {share:.0%} of {md(p.get('name', ''))}'s total{extra}")
             state.problems_box(state.get_problems(), _loc_party(j, p.get("name"), prefs=True))
 
 
@@ -647,8 +652,8 @@ def _shape_editor(
 ) -> None:
     iname = str(issue.get("name"))
     st.markdown(
-        f"**{iname}** ({format_number(float(issue.get('min') or 0))} to "
-        f"{format_number(float(issue.get('max') or 0))} {issue.get('unit', '')})"
+        f"**{md(iname)}** ({format_number(float(issue.get('min') or 0))} to "
+        f"{format_number(float(issue.get('max') or 0))} {md(issue.get('unit', ''))})"
     )
     cols = st.columns(len(parties))
     for j, (col, p) in enumerate(zip(cols, parties, strict=True)):
@@ -681,7 +686,7 @@ def _shape_editor(
                 values[iname] = {"shape": v}
 
         col.selectbox(
-            f"{p.get('name', '')}",
+            md(p.get("name", "")),
             choices,
             index=choices.index(shape) if shape in choices else 0,
             key=k,
@@ -765,7 +770,7 @@ def _constraint_list(data: dict[str, Any]) -> None:
     for i, c in enumerate(cons):
         with st.container(border=True):
             c1, c2 = st.columns([12, 1], vertical_alignment="center")
-            c1.markdown(ed.describe_constraint(c))
+            c1.markdown(md(ed.describe_constraint(c)))
             c2.button(
                 "",
                 key=state.wkey("constraint", i, "remove"),
@@ -926,7 +931,7 @@ def _constraint_form(data: dict[str, Any]) -> None:
                 cols = st.columns(max(len(opts), 1))
                 for col, o in zip(cols, opts, strict=True):
                     col.number_input(
-                        f"{name}: {o}",
+                        md(f"{name}: {o}"),
                         value=0.0,
                         format="%g",
                         key=state.wkey("newc", "cost", name, o),
@@ -954,7 +959,7 @@ def _constraint_form(data: dict[str, Any]) -> None:
     )
     msg = st.session_state.get(NEW_CONSTRAINT_ERROR)
     if msg:
-        st.error(msg, icon=":material/error:")
+        st.error(md(msg), icon=":material/error:")
 
 
 def _constraints_yaml(data: dict[str, Any]) -> None:
@@ -1069,7 +1074,7 @@ def page() -> None:
     with st.container():
         if s is not None:
             st.success(
-                f"**{s.name}** — {s.summary_line()}" + (f" · from {src}" if src else ""),
+                f"**{md(s.name)}** — {s.summary_line()}" + (f" · from {md(src)}" if src else ""),
                 icon=":material/check_circle:",
             )
             warnings = state.get_warnings()

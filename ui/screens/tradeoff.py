@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import state, views
+from ui.text import html_text, md
 
 PAGE_ORDER = 30
 PAGE_TITLE = "Trade-off map"
@@ -45,15 +46,17 @@ def _choose_parties(scenario) -> list[str]:
 
 def _hover(scenario, pkg, ref_u: dict[str, float] | None = None) -> str:
     diffs = views.differences(scenario, pkg.package)
-    head = "<br>".join(diffs[:6]) if diffs else "same as the deal on the table"
+    head = (
+        "<br>".join(html_text(d) for d in diffs[:6]) if diffs else "same as the deal on the table"
+    )
     if len(diffs) > 6:
         head += f"<br>… and {len(diffs) - 6} more"
     if pkg.p_win_win is not None:
         head += f"<br>P(win-win): {views.fmt_probability(pkg.p_win_win)}"
     money = views.money_gains(scenario, pkg, ref_u)
     if money:
-        head += f"<br>gain in {views.money_issue_name(scenario)}: " + ", ".join(
-            f"{p} {t}" for p, t in money.items()
+        head += f"<br>gain in {html_text(views.money_issue_name(scenario))}: " + ", ".join(
+            f"{html_text(p)} {html_text(t)}" for p, t in money.items()
         )
     return head
 
@@ -82,6 +85,7 @@ def _frontier_marker(result, order: list[int], picked: list[int]) -> dict:
 
 def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figure:
     """The frontier chart: points (customdata = index), region, reference, walk-aways, concepts."""
+    hx, hy = html_text(x), html_text(y)  # party names in plotly's HTML labels, escaped
     pts = [(p.utilities[x], p.utilities[y]) for p in result.packages]
     order = sorted(range(len(pts)), key=lambda i: (pts[i][0], -pts[i][1]))
     xs = [pts[i][0] for i in order]
@@ -122,7 +126,7 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
         if r is None:
             continue
         line = {"color": "rgba(200, 60, 60, 0.7)", "dash": "dash", "width": 1.5}
-        label = f"{party} walk-away {r:.0f}"
+        label = f"{html_text(party)} walk-away {r:.0f}"
         if axis == "x":
             fig.add_vline(x=r, line=line, annotation_text=label, annotation_position="bottom right")
         else:
@@ -139,7 +143,7 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
             hovertext=[
                 _hover(scenario, result.packages[i], result.reference_utilities) for i in order
             ],
-            hovertemplate=f"{x}: %{{x:.1f}}<br>{y}: %{{y:.1f}}<br>%{{hovertext}}<extra>point %{{customdata}}</extra>",
+            hovertemplate=f"{hx}: %{{x:.1f}}<br>{hy}: %{{y:.1f}}<br>%{{hovertext}}<extra>point %{{customdata}}</extra>",
         )
     )
     if ref.get(x) is not None and ref.get(y) is not None:
@@ -152,7 +156,7 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
                 marker={"symbol": "x", "size": 13, "color": "black"},
                 text=["deal on the table"],
                 textposition="bottom left",
-                hovertemplate=f"deal on the table<br>{x}: %{{x:.1f}}<br>{y}: %{{y:.1f}}<extra></extra>",
+                hovertemplate=f"deal on the table<br>{hx}: %{{x:.1f}}<br>{hy}: %{{y:.1f}}<extra></extra>",
             )
         )
     by_point: dict[int, list[str]] = {}
@@ -174,7 +178,7 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
                     "line": {"width": 1, "color": "black"},
                 },
                 customdata=[idx],
-                hovertemplate=f"{views.concept_names(concepts)}<br>{x}: %{{x:.1f}}<br>{y}: %{{y:.1f}}<extra>point %{{customdata}}</extra>",
+                hovertemplate=f"{views.concept_names(concepts)}<br>{hx}: %{{x:.1f}}<br>{hy}: %{{y:.1f}}<extra>point %{{customdata}}</extra>",
             )
         )
         fig.add_annotation(
@@ -217,8 +221,8 @@ def build_figure(scenario, result, x: str, y: str, picked: list[int]) -> go.Figu
         selector={"mode": "markers+text"},
     )
     fig.update_layout(
-        xaxis={"title": f"{x} utility", "range": x_range, "zeroline": False},
-        yaxis={"title": f"{y} utility", "range": y_range, "zeroline": False},
+        xaxis={"title": f"{hx} utility", "range": x_range, "zeroline": False},
+        yaxis={"title": f"{hy} utility", "range": y_range, "zeroline": False},
         height=520,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
@@ -269,13 +273,13 @@ def _package_view(scenario, result, idx: int, parties: list[str]) -> None:
     for col, party in zip(metrics, parties, strict=True):
         u = pkg.utilities.get(party)
         d = None if u is None or party not in ref else u - ref[party]
-        col.metric(party, views.fmt_utility(u), None if d is None else views.fmt_gain(d))
+        col.metric(md(party), views.fmt_utility(u), None if d is None else views.fmt_gain(d))
     cells, kinds = views.package_table(scenario, [pkg], [f"Point {idx}"], ref, parties)
     st.dataframe(views.styled(cells, kinds), width="stretch", height=35 * (len(cells) + 1) + 3)
     diffs = views.differences(scenario, pkg.package)
     if diffs:
         st.markdown(
-            "**Differences to the deal on the table**\n" + "\n".join(f"- {d}" for d in diffs)
+            "**Differences to the deal on the table**\n" + "\n".join(f"- {md(d)}" for d in diffs)
         )
     else:
         st.markdown("Same as the deal on the table.")
@@ -307,12 +311,12 @@ def page() -> None:
         return
     n = len(result.packages)
     if n == 0:
-        st.info(result.explanation or "No feasible package clears every walk-away point.")
+        st.info(md(result.explanation or "No feasible package clears every walk-away point."))
         return
     if not result.exact:
         st.warning(
             f"This frontier is an approximation ({result.method or 'not proven exact'}; status "
-            f"{result.status.termination.value}). " + (result.status.message or ""),
+            f"{result.status.termination.value}). " + md(result.status.message or ""),
             icon=":material/warning:",
         )
     for key in (PICK_A, PICK_B):

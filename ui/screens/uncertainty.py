@@ -14,6 +14,7 @@ import streamlit as st
 
 from optimizer.scenario.models import format_percent
 from ui import state, views
+from ui.text import html_text, md
 
 PAGE_ORDER = 60
 PAGE_TITLE = "Estimates & risk"
@@ -80,7 +81,7 @@ def _packages_section(scenario, objective: str, top: int, samples: int, seed: in
     if result is None:
         return
     if not result.packages:
-        st.info(result.explanation or "No win-win package at the best guess.")
+        st.info(md(result.explanation or "No win-win package at the best guess."))
         return
     names = [f"Package {i + 1}" for i in range(len(result.packages))]
     cells, kinds = views.package_table(
@@ -206,7 +207,7 @@ def _questions_section(scenario, objective: str) -> None:
         )
         return
     for n, q in enumerate(qs, start=1):
-        st.markdown(f"**{n}.** {q.text}")
+        st.markdown(f"**{n}.** {md(q.text)}")
         _question_packages(scenario, q)
     st.caption(
         "Each estimate is tried across its range with the others at their likely values; the "
@@ -220,7 +221,7 @@ def tornado_figure(items: list[Any]) -> Any:
     import plotly.graph_objects as go
 
     items = sorted(items, key=lambda it: it.high_share - it.low_share, reverse=True)
-    labels = [f"{it.party}: {it.issue}" for it in items]
+    labels = [html_text(f"{it.party}: {it.issue}") for it in items]
     fig = go.Figure()
     fig.add_bar(
         y=labels,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from optimizer.engine.reference import reference_warning
 from ui import state, views
+from ui.text import md
 
 PAGE_ORDER = 20
 PAGE_TITLE = "Win-win packages"
@@ -17,22 +19,22 @@ DIFF_KEY = "winwin_min_diff"
 
 def _explanations(scenario, packages, names) -> None:
     for name, pkg in zip(names, packages, strict=True):
-        title = f"{name}: what each side gives and gets"
+        title = f"{md(name)}: what each side gives and gets"
         if pkg.concepts:
             title += f" ({views.concept_names(pkg.concepts)})"
         with st.expander(title, expanded=len(packages) == 1):
             outcome = state.explain(scenario, pkg.package)
             exp = state.show(outcome, "the trade explanation")
             if exp is not None:
-                st.markdown(exp.text)
+                st.markdown(md(exp.text))
                 for w in exp.warnings:
-                    st.warning(w, icon=":material/warning:")
+                    st.warning(md(w), icon=":material/warning:")
                 lines = getattr(exp, "lines", None) or []
                 if lines:
-                    st.markdown("\n".join(f"- {line}" for line in lines))
+                    st.markdown("\n".join(f"- {md(line)}" for line in lines))
             else:
                 diffs = views.differences(scenario, pkg.package)
-                st.markdown("\n".join(f"- {d}" for d in diffs) or "No change.")
+                st.markdown("\n".join(f"- {md(d)}" for d in diffs) or "No change.")
 
 
 def page() -> None:
@@ -43,6 +45,9 @@ def page() -> None:
     )
     scenario = state.require_scenario()
     views.walkaway_warning(scenario)
+    breaks = reference_warning(scenario)
+    if breaks:  # the deal on the table is no deal: say so before any comparison with it
+        st.warning(md(breaks[0].upper() + breaks[1:] + "."), icon=":material/gavel:")
     c1, c2, c3 = st.columns([3, 1, 1])
     objective = c1.selectbox(
         "Rank by",
@@ -70,21 +75,23 @@ def page() -> None:
     if not result.exact or result.status.termination.value != "optimal":
         st.warning(
             f"The search ended with status **{result.status.termination.value}**; the packages "
-            "below are the best found, not proven best. " + (result.status.message or ""),
+            "below are the best found, not proven best. " + md(result.status.message or ""),
             icon=":material/warning:",
         )
     ref = result.reference_utilities
     parties = result.parties
     if not result.packages:
         st.info(
-            result.explanation
-            or "No package makes every side at least as well off and one side better than the "
-            "deal on the table.",
+            md(
+                result.explanation
+                or "No package makes every side at least as well off and one side better than "
+                "the deal on the table."
+            ),
             icon=":material/info:",
         )
         st.markdown(
             "Deal on the table: "
-            + ", ".join(f"{p} {views.fmt_utility(ref.get(p))}" for p in parties)
+            + ", ".join(f"{md(p)} {views.fmt_utility(ref.get(p))}" for p in parties)
         )
         return
     names = [f"Package {i + 1}" for i in range(len(result.packages))]
@@ -92,7 +99,7 @@ def page() -> None:
     base = "deal on the table" if result.reference is not None else "walk-away points"
     st.markdown(
         f"**{len(result.packages)} win-win package(s)**, best first, over the {base} "
-        f"({', '.join(f'{p} {views.fmt_utility(ref.get(p))}' for p in parties)})."
+        f"({', '.join(f'{md(p)} {views.fmt_utility(ref.get(p))}' for p in parties)})."
     )
     st.dataframe(
         views.styled(cells, kinds),
@@ -103,11 +110,11 @@ def page() -> None:
     st.caption(
         ":green-background[changed] · :orange-background[reopens a provisional issue] · "
         ":blue-background[no value was on the table] · unmarked: stays as on the table"
-        + (f" · Nash product: {result.nash_method}" if result.nash_method else "")
+        + (f" · Nash product: {md(result.nash_method)}" if result.nash_method else "")
         + f" · solved in {outcome.seconds:.2f} s"
     )
     if result.explanation:
-        st.caption(result.explanation)
+        st.caption(md(result.explanation))
     _explanations(scenario, result.packages, names)
 
 
