@@ -521,7 +521,7 @@ def _fill_gaps(
     found_idx: list[np.ndarray],
     found_u: list[np.ndarray],
     solver: str | None,
-    clock: _Clock,
+    clock: Budget,
     tight: bool,
 ) -> tuple[Termination, str] | None:
     """Check every gap of a walk without a lattice; add the points found there (in place).
@@ -576,7 +576,7 @@ def _confirm_end(
     threshold: float,
     reservation: np.ndarray,
     solver: str | None,
-    clock: _Clock,
+    clock: Budget,
 ) -> tuple[Any, tuple[np.ndarray, np.ndarray] | None]:
     """Check a walk step the solver called infeasible: the largest ``u_b`` without the step's row.
 
