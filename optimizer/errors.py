@@ -44,3 +44,11 @@ class ProposalGuardError(DealoptError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class OutputExistsError(DealoptError, FileExistsError):
+    """The file to write exists and replacing it was not asked for."""
+
+
+class SaveError(DealoptError):
+    """A file could not be written; whatever was there before is left as it was."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import os
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, OutputExistsError
 from optimizer.reports.explain import (
     EPS,
     TradeExplanation,
@@ -1410,22 +1411,30 @@ def format_from_path(path: str | Path) -> str | None:
 
 
 def write_proposal(
-    doc: ProposalDocument, path: str | Path, fmt: str | None = None, *, force: bool = False
+    doc: ProposalDocument,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Write the document; refuses to replace an existing file unless ``force``."""
+    """Render the document, then save it atomically (``save_bytes``): never a partial file,
+    never a replaced one unless ``force``. A format that contradicts the file's extension
+    (``docx`` into ``x.pdf``) is refused."""
+    from optimizer.scenario.files import save_bytes
+
     p = Path(path)
-    fmt = fmt or format_from_path(p) or "md"
+    implied = format_from_path(p)
+    fmt = fmt or implied or "md"
     if fmt not in FORMATS:
         raise DealoptError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if p.exists() and not force:
-        raise DealoptError(f"{p} exists; pass --force to replace it")
+    if implied is not None and implied != fmt:
+        raise DealoptError(
+            f"{p}: the name says {implied} but the format asked for is {fmt}; "
+            f"name the file .{fmt} or leave out --format"
+        )
     if p.is_dir():
-        raise DealoptError(f"{p} is a directory")
-    if not p.parent.exists():
-        raise DealoptError(f"{p.parent} does not exist")
+        raise DealoptError(f"{p}: is a directory; give a file name")
+    if not force and os.path.lexists(p):  # fail fast, before rendering (the save checks again)
+        raise OutputExistsError(f"{p} exists; pass --force to replace it")
     data = doc.render(fmt)
-    try:
-        p.write_bytes(data)
-    except OSError as e:
-        raise DealoptError(f"cannot write {p}: {e.strerror or e}") from None
-    return p
+    return save_bytes(p, data, overwrite=force, exists_hint="pass --force to replace it")
