@@ -171,7 +171,10 @@ def _shares_nodes(root: yaml.Node) -> bool:
     return False
 
 
-_CParser = getattr(yaml, "CParser", None)
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
 
 if _CParser is not None:
 
@@ -320,6 +323,10 @@ def parse_text(text: str, *, fmt: str = "auto", source: str = "<text>") -> Any:
         if mark is not None:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1000 levels)
+            raise ScenarioFileError(
+                f"{source}: nesting is too deep (more than {MAX_DEPTH} levels)"
+            ) from None
         if "could not determine a constructor" in str(e):
             problem = "YAML tags (!!python/..., !custom) are not allowed in scenario files"
         raise ScenarioFileError(f"{source}: not valid YAML{where}: {problem}") from None
