@@ -188,9 +188,12 @@ if _CParser is not None:
             _StrictConstructor.__init__(self)
             _StrictResolver.__init__(self)
 
+        #: Look for aliases after composing (off when the text has no "*", so it has none).
+        check_aliases = True
+
         def get_single_node(self):  # type: ignore[no-untyped-def]
             node = super().get_single_node()
-            if node is not None and _shares_nodes(node):
+            if self.check_aliases and node is not None and _shares_nodes(node):
                 raise _AliasFound
             return node
 else:  # pragma: no cover - PyYAML built without libyaml
@@ -214,10 +217,14 @@ def _load_yaml(text: str) -> Any:
     """YAML text to Python data with the strict rules (libyaml when PyYAML has it)."""
     if _CStrictLoader is None:  # pragma: no cover - PyYAML built without libyaml
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader
+    loader = _CStrictLoader(text)
+    loader.check_aliases = "*" in text  # an alias is written *name
     try:
-        return yaml.load(text, Loader=_CStrictLoader)  # noqa: S506 - strict SafeLoader
+        return loader.get_single_data()
     except _AliasFound:
         raise yaml.composer.ComposerError(None, None, _ALIAS_MESSAGE, _alias_mark(text)) from None
+    finally:
+        loader.dispose()
 
 
 def _json_float(text: str) -> float:
@@ -1075,7 +1082,16 @@ def dumps_scenario(scenario: Scenario, fmt: str = "yaml") -> str:
     data = scenario_to_data(scenario)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    options = sum(len(i.options or []) for i in scenario.issues)
+    dumper = getattr(yaml, "CSafeDumper", None) if options > _C_DUMP_OPTIONS else None
+    if dumper is not None:  # libyaml: same YAML, but emoji written as \U escapes
+        return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+#: Above this many options in all, YAML is written by libyaml (the pure-Python emitter took most
+#: of a 40,000-option GENIUS import); below it, by PyYAML's emitter, which keeps emoji as they are.
+_C_DUMP_OPTIONS = 2000
 
 
 def edited_text(
