@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -208,8 +207,8 @@ def number_out(x: float) -> int | float:
 
 
 def _clean_name(v: str) -> str:
-    """A name in Unicode NFC (so "café" typed two ways is one name), and not blank."""
-    v = unicodedata.normalize("NFC", v)
+    """A name that is not blank. (Files and forms are put in Unicode NFC before validation, by
+    ``scenario.files.scenario_from_data``, so "café" typed two ways is one name.)"""
     if not v.strip():
         raise PydanticCustomError("blank_name", "a name cannot be blank (only spaces)")
     return v
