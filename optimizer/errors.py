@@ -56,3 +56,11 @@ class TimeLimitReached(DealoptError):
 
 class TooLargeError(DealoptError):
     """The work or memory a request needs is past what the engine accepts (a cap, with advice)."""
+
+
+class OutputExistsError(DealoptError, FileExistsError):
+    """The file to write exists and replacing it was not asked for."""
+
+
+class SaveError(DealoptError):
+    """A file could not be written; whatever was there before is left as it was."""

@@ -146,7 +146,7 @@ def test_schema_command(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == out
     target.write_text("mine", encoding="utf-8")
     code, _, err = run("schema", "-o", str(target))
-    assert (code, err) == (1, f"{target}: exists; pass --force to replace it\n")
+    assert (code, err) == (1, f"error: {target} exists; pass --force to replace it\n")
     assert target.read_text(encoding="utf-8") == "mine"
     assert run("schema", "-o", str(target), "--force")[0] == 0
     assert target.read_text(encoding="utf-8") == out

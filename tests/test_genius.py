@@ -400,7 +400,7 @@ def test_cli_prints_yaml_and_writes_files(tmp_path, capsys):
     assert target.exists()
     capsys.readouterr()
     assert main([*args, "-o", str(target)]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "holiday.yaml exists; pass --force to replace it" in capsys.readouterr().err
     assert main([*args, "-o", str(target), "--force"]) == 0
     as_json = tmp_path / "holiday.json"
     assert main([*args, "-o", str(as_json)]) == 0

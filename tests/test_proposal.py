@@ -285,7 +285,11 @@ def test_unicode_names_never_crash_the_pdf(font: str, monkeypatch) -> None:
     text = pdf_text(doc.to_pdf())
     assert "Proposal" in text
     if font == "installed":
-        assert "Müller & Søn" in text and "Søn → ?? Ltd" in text  # no CJK glyphs: '?'
+        text = text.replace("\x00", "")  # pypdf reads fpdf2's CJK fallback glyphs as "\x00X"
+        assert "Müller & Søn" in text
+        fallback = dict(proposal.find_fallback_fonts())
+        cjk = any("CJK" in f or "wqy" in f for f in fallback)
+        assert ("Søn → 東京 Ltd" if cjk else "Søn → ?? Ltd") in text
         assert "“fix”" in text
     else:
         assert "Müller & Søn" in text  # Latin-1 survives the core font

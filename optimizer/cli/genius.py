@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _import_genius(args: argparse.Namespace) -> int:
     from optimizer.errors import DealoptError
-    from optimizer.scenario.files import dumps_scenario
+    from optimizer.scenario.files import dumps_scenario, save_scenario
     from optimizer.scenario.genius import import_genius
 
     scenario = import_genius(args.domain, args.profiles, name=args.name)
@@ -44,12 +44,6 @@ def _import_genius(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise DealoptError(f"{out} is a directory; give a file name ending in .yaml or .json")
-    if out.exists() and not args.force:
-        raise DealoptError(f"{out} already exists; pass --force to replace it")
-    fmt = "json" if out.suffix.lower() == ".json" else "yaml"
-    try:
-        out.write_text(dumps_scenario(scenario, fmt), encoding="utf-8")
-    except OSError as e:
-        raise DealoptError(f"cannot write {out}: {e.strerror or e}") from None
+    save_scenario(scenario, out, overwrite=args.force, exists_hint="pass --force to replace it")
     print(f"{out}: wrote {scenario.summary_line()} from {Path(args.domain).name}")
     return 0

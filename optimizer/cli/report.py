@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -150,16 +151,17 @@ def _parse_pairs(
 
 
 def _log(args: argparse.Namespace) -> int:
-    from optimizer.errors import DealoptError
-    from optimizer.reports.negotiation_log import format_log, log_report, record_offer
-    from optimizer.scenario.files import load_scenario, save_scenario
+    from optimizer.reports.negotiation_log import format_log, log_report
+    from optimizer.scenario.files import load_scenario
     from optimizer.scenario.models import numbers_out
 
-    scenario = load_scenario(args.file)
     parser = args._parser
     if args.add is None:
+        from optimizer.scenario.files import load_scenario
+
         if args.set or args.status or args.output or args.in_place or args.date or args.note:
             parser.error("--set, --status, --date, --note, -o and --in-place need --add PARTY")
+        scenario = load_scenario(args.file)
         report = log_report(scenario)
         if args.json:
             print(
@@ -172,14 +174,51 @@ def _log(args: argparse.Namespace) -> int:
         return 0
     if bool(args.output) == bool(args.in_place):
         parser.error("recording an offer needs exactly one of -o OUT or --in-place")
+    if args.in_place:
+        from optimizer.scenario.files import file_lock
+
+        # Read, change and save under one lock: concurrent updates of FILE wait for each other.
+        with file_lock(args.file):
+            updated, target, kept = _record(args, Path(args.file))
+    else:
+        updated, target, kept = _record(args, Path(args.output))
+    print(f"{target}: recorded offer {len(updated.history)} by {args.add}")
+    if not kept:
+        print(
+            f"note: {target}: the comments of {args.file} could not be kept in this edit",
+            file=sys.stderr,
+        )
+    print(format_log(updated))
+    return 0
+
+
+def _record(args: argparse.Namespace, target: Path) -> tuple[Any, Path, bool]:
+    """Read FILE, add the offer and save to ``target`` (FILE itself with --in-place); the saved
+    YAML keeps the user's comments and layout where it can. Returns (scenario, path, kept)."""
+    from optimizer.errors import DealoptError
+    from optimizer.reports.negotiation_log import apply_offer, offer_entry, record_offer
+    from optimizer.scenario.files import (
+        dumps_scenario,
+        edited_text,
+        file_format,
+        parse_text,
+        read_text,
+        save_bytes,
+        scenario_from_data,
+    )
+
+    parser = args._parser
+    text = read_text(args.file)
+    fmt = file_format(args.file)
+    scenario = scenario_from_data(parse_text(text, fmt=fmt, source=args.file), args.file)
     names = scenario.issue_names
     terms: dict[str, Any] = _parse_pairs(parser, args.set, names, "--set")
-    for name, text in list(terms.items()):
+    for name, value in list(terms.items()):
         if scenario.issue(name).is_numeric:
             try:
-                terms[name] = float(text)
+                terms[name] = float(value)
             except ValueError:
-                raise DealoptError(f"--set {name}={text}: {name!r} needs a number") from None
+                raise DealoptError(f"--set {name}={value}: {name!r} needs a number") from None
     statuses = _parse_pairs(parser, args.status, names, "--status")
     bad = {k: v for k, v in statuses.items() if v not in ("open", "provisional", "agreed")}
     if bad:
@@ -188,6 +227,7 @@ def _log(args: argparse.Namespace) -> int:
             + ", ".join(f"{k}={v}" for k, v in bad.items())
             + ")"
         )
+    offer = offer_entry(args.add, terms, args.date, statuses, args.note)
     updated = record_offer(
         scenario,
         by=args.add,
@@ -196,13 +236,21 @@ def _log(args: argparse.Namespace) -> int:
         status_changes=statuses,  # type: ignore[arg-type]
         note=args.note,
     )
-    target = Path(args.file if args.in_place else args.output)
-    if not args.in_place and target.exists() and not args.force:
-        raise DealoptError(f"{target} exists; pass --force to replace it")
-    save_scenario(updated, target, overwrite=True)
-    print(f"{target}: recorded offer {len(updated.history)} by {args.add}")
-    print(format_log(updated))
-    return 0
+    kind = fmt if fmt != "auto" else ("json" if text.lstrip().startswith(("{", "[")) else "yaml")
+    out_kind = kind if args.in_place else file_format(target)
+    if out_kind == "auto":
+        out_kind = "yaml"  # as save_scenario: JSON only for a .json name
+    if out_kind == kind:
+        new_text, kept = edited_text(text, kind, lambda doc: apply_offer(doc, offer), updated)
+    else:  # YAML to JSON or back: written afresh (JSON has no comments)
+        new_text, kept = dumps_scenario(updated, out_kind), "#" not in text
+    save_bytes(
+        target,
+        new_text.encode("utf-8"),
+        overwrite=bool(args.in_place or args.force),
+        exists_hint="pass --force to replace it",
+    )
+    return updated, target, kept
 
 
 def read_package_file(scenario: Any, path: str) -> dict[str, Any]:
@@ -259,8 +307,19 @@ def _proposal(args: argparse.Namespace) -> int:
             parser.error(f"cannot tell the format from {args.output!r}; give --format md|docx|pdf")
     if fmt != "md" and not args.output:
         parser.error(f"--format {fmt} needs -o OUT (a binary file is not printed)")
-    if args.output and Path(args.output).exists() and not args.force:
-        raise DealoptError(f"{args.output} exists; pass --force to replace it")
+    if args.output:
+        implied = format_from_path(args.output)
+        if implied is not None and implied != fmt:
+            parser.error(
+                f"--format {fmt} does not match -o {args.output} (a .{implied} name); "
+                f"name the file .{fmt} or leave out --format"
+            )
+        out = Path(args.output)
+        if out.is_dir():
+            raise DealoptError(f"{out}: is a directory; give a file name")
+        # Checked early to spare the search; the save itself refuses atomically (exclusive create).
+        if os.path.lexists(out) and not args.force:
+            raise DealoptError(f"{out} exists; pass --force to replace it")
     scenario = load_scenario(args.file)
     package: Any = args.package
     if args.package_file:

@@ -50,15 +50,14 @@ def schema_text() -> str:
 def _schema(args: argparse.Namespace) -> int:
     text = schema_text()
     if args.output:
-        out = Path(args.output)
-        if out.exists() and not args.force:
-            print(f"{out}: exists; pass --force to replace it", file=sys.stderr)
-            return 1
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as e:
-            print(f"{out}: cannot be written ({e.strerror or e})", file=sys.stderr)
-            return 1
+        from optimizer.scenario.files import save_bytes
+
+        save_bytes(  # refusals (exists, cannot write) are printed by cli.main (exit 1)
+            Path(args.output),
+            text.encode("utf-8"),
+            overwrite=args.force,
+            exists_hint="pass --force to replace it",
+        )
     else:
         sys.stdout.write(text)
     return 0

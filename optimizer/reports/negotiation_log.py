@@ -20,6 +20,7 @@ note), so it is saved inside the scenario file and nothing is lost between meeti
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import MutableMapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,28 +99,50 @@ def record_offer(
     """A copy of the scenario with one more offer in its log (and its status changes applied)."""
     from optimizer.scenario.files import scenario_from_data, scenario_to_data
 
-    package = dict(package or {})
-    status_changes = dict(status_changes or {})
-    if date is None:
-        date = _dt.date.today()
     data = scenario_to_data(scenario)
-    offer: dict[str, Any] = {"date": str(date), "by": by, "package": package}
+    apply_offer(data, offer_entry(by, package, date, status_changes, note))
+    return scenario_from_data(data, source="offer")
+
+
+def offer_entry(
+    by: str,
+    package: dict[str, Any] | None = None,
+    date: _dt.date | str | None = None,
+    status_changes: dict[str, str] | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """One offer as it is written in a scenario file's ``history`` (date defaults to today)."""
+    terms = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in (package or {}).items()
+    }
+    offer: dict[str, Any] = {"date": str(date or _dt.date.today()), "by": by, "package": terms}
     if status_changes:
-        offer["status_changes"] = status_changes
+        offer["status_changes"] = dict(status_changes)
     if note:
         offer["note"] = note
-    data.setdefault("history", []).append(offer)
-    for issue in data.get("issues", []):
+    return offer
+
+
+def apply_offer(data: MutableMapping[str, Any], offer: dict[str, Any]) -> None:
+    """Add an offer (from ``offer_entry``) to a scenario file's data, in place: appended to its
+    history, its status changes applied to the issues (an issue marked ``agreed`` takes the
+    offer's value for it). Works on plain dicts and on a round-trip YAML document alike."""
+    if data.get("history") is None:
+        data["history"] = []
+    data["history"].append(offer)
+    changes = offer.get("status_changes", {})
+    package = offer["package"]
+    for issue in data.get("issues") or []:
         name = issue.get("name")
-        if name in status_changes:
-            new = status_changes[name]
+        if name in changes:
+            new = changes[name]
             if new == "open":
                 issue.pop("status", None)
             else:
                 issue["status"] = new
             if name in package:
                 issue["value"] = package[name]
-    return scenario_from_data(data, source="offer")
 
 
 # --------------------------------------------------------------------------------------------

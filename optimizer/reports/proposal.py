@@ -3,7 +3,7 @@
 ``proposal_document(scenario, *, package=None, meso=None, audience="counterpart")`` builds one
 ``ProposalDocument`` (a title, then sections of paragraphs, bullet lists and tables), which
 renders to Markdown (``to_markdown``), Word (``to_docx``, python-docx) and PDF (``to_pdf``,
-fpdf2). ``write_proposal`` writes one of them to a file and never replaces a file unless told.
+fpdf2). ``write_proposal`` saves one of them atomically and never replaces a file unless told.
 
 Which package: ``package`` is a 1-based rank in ``improve``'s best Pareto-improving packages
 (default 1), a package dict or a ``PackageResult``; ``meso=K`` proposes ``K`` equivalent offers
@@ -22,14 +22,22 @@ the proposal is to settle on the deal on the table.
   present, plus the issues where we are stuck and the other side's pressures).
 
 PDF text uses a Unicode TrueType font when one is installed (DejaVu Sans, from Debian's
-``fonts-dejavu-core``, or one bundled with matplotlib); without one it falls back to the core
-Helvetica font and transliterates characters outside Latin-1, so unicode names never crash it.
+``fonts-dejavu-core``, or one bundled with matplotlib), with fallback fonts for what it lacks
+(Noto Sans CJK from ``fonts-noto-cjk``, Symbola from ``fonts-symbola``: ``.ci/run`` installs
+them); without one it falls back to the core Helvetica font and transliterates characters
+outside Latin-1, so unicode names never crash it. Every renderer copes with hostile names:
+control characters are dropped (Word files cannot hold them), long unbroken words get break
+points in PDF, line breaks never break the Markdown structure, and Word's title property is
+cut to its 255-character limit.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
+import os
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.engine.budget import bounded_by_time_limit
 from optimizer.engine.reference import package_breaks
-from optimizer.errors import DealoptError
+from optimizer.errors import DealoptError, OutputExistsError
 from optimizer.reports.explain import (
     EPS,
     TradeExplanation,
@@ -255,32 +263,33 @@ class ProposalDocument(BaseModel):
         import docx
         from docx.shared import Pt
 
+        x = _xml_text  # Word files are XML: control characters cannot be stored
         d = docx.Document()
         _docx_properties(d, self)
         d.styles["Normal"].font.size = Pt(10.5)
-        d.add_heading(self.title, level=0)
+        d.add_heading(x(self.title), level=0)
         if self.subtitle:
             p = d.add_paragraph()
-            p.add_run(self.subtitle).italic = True
+            p.add_run(x(self.subtitle)).italic = True
         for s in self.sections:
-            d.add_heading(s.heading, level=1)
+            d.add_heading(x(s.heading), level=1)
             for b in s.blocks:
                 if b.kind == "paragraph":
-                    d.add_paragraph(b.text)
+                    d.add_paragraph(x(b.text))
                 elif b.kind == "bullets":
                     for i in b.items:
-                        d.add_paragraph(i, style="List Bullet")
+                        d.add_paragraph(x(i), style="List Bullet")
                 elif b.table is not None:
                     t = b.table
                     table = d.add_table(rows=1, cols=len(t.header))
                     table.style = "Light Grid Accent 1"
                     for cell, h in zip(table.rows[0].cells, t.header, strict=True):
                         cell.text = ""
-                        cell.paragraphs[0].add_run(h).bold = True
+                        cell.paragraphs[0].add_run(x(h)).bold = True
                     for r in t.rows:
                         cells = table.add_row().cells
                         for cell, c in zip(cells, r, strict=True):
-                            cell.text = c
+                            cell.text = x(c)
                     d.add_paragraph()
         buf = io.BytesIO()
         d.save(buf)
@@ -299,9 +308,24 @@ class ProposalDocument(BaseModel):
             regular, bold = fonts
             pdf.add_font("Body", "", regular)
             pdf.add_font("Body", "B", bold or regular)
-            family, fix = "Body", _covered_by(regular)
+            covered = set(_cmap(regular))
+            # Fallback fonts (CJK, emoji and symbols) only for characters the body font lacks:
+            # loading a CJK font costs time, so a document that needs none loads none.
+            missing = {ord(c) for c in self.plain_text()} - covered
+            fallbacks = []
+            for n, (path, number) in enumerate(find_fallback_fonts() if missing else []):
+                cmap = _cmap(path, number)
+                if missing & cmap:
+                    name = f"Fallback{n}"
+                    pdf.add_font(name, "", path, collection_font_number=number)
+                    fallbacks.append(name)
+                    covered |= cmap
+                    missing -= cmap
+            if fallbacks:
+                pdf.set_fallback_fonts(fallbacks, exact_match=False)
+            family, fix = "Body", _covered_by(covered)
         else:
-            family, fix = "helvetica", latin1
+            family, fix = "helvetica", lambda text: latin1(_printable(text))
         pdf.set_title(fix(self.title))
         pdf.set_creator("dealopt")
         if self.author:
@@ -309,6 +333,10 @@ class ProposalDocument(BaseModel):
         pdf.set_creation_date(_moment(self.date))
         pdf.add_page()
         width = pdf.w - pdf.l_margin - pdf.r_margin
+
+        def measure(word: str) -> float:
+            """A word's printed width; a long word counts by its widest piece (``_breakable``)."""
+            return max(pdf.get_string_width(piece) for piece in fix(word).split("\u200b"))
 
         def write(text: str, size: float, style: str = "", gap: float = 1.5) -> None:
             pdf.set_font(family, style, size)
@@ -337,7 +365,7 @@ class ProposalDocument(BaseModel):
                 elif b.table is not None:
                     t = b.table
                     pdf.set_font(family, "", 9 if len(t.header) <= 5 else 8)
-                    widths = _col_widths(t, lambda w: pdf.get_string_width(fix(w)), width)
+                    widths = _col_widths(t, measure, width)
                     with pdf.table(
                         col_widths=widths,
                         width=width,
@@ -382,10 +410,11 @@ def _docx_properties(d: Any, doc: ProposalDocument) -> None:
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
     props = d.core_properties
-    props.author = doc.author
-    props.last_modified_by = doc.author
-    props.title = doc.title
-    props.subject = doc.subtitle
+    author = _shorten(_xml_text(doc.author), _CORE_PROPERTY_MAX)  # Word's limits (see there)
+    props.author = author
+    props.last_modified_by = author
+    props.title = _shorten(_xml_text(doc.title), _CORE_PROPERTY_MAX)
+    props.subject = _shorten(_xml_text(doc.subtitle), _CORE_PROPERTY_MAX)
     props.comments = ""
     props.keywords = ""
     props.category = ""
@@ -400,17 +429,80 @@ def _docx_properties(d: Any, doc: ProposalDocument) -> None:
             del package.rels[rid]
 
 
-def _covered_by(font_path: str) -> Any:
-    """A text fixer for a TrueType font: characters it has no glyph for are transliterated."""
-    from fontTools.ttLib import TTFont
-
-    with TTFont(font_path, lazy=True) as f:
-        cmap = set(f.getBestCmap() or {})
+def _covered_by(cmap: set[int]) -> Any:
+    """A text fixer for the PDF's fonts: control characters dropped, characters no font has a
+    glyph for transliterated (``latin1``), unbroken words longer than a line given break points."""
 
     def fix(text: str) -> str:
-        return "".join(ch if ord(ch) in cmap or ch in "\n\t" else latin1(ch) for ch in text)
+        text = _printable(text)
+        text = "".join(ch if ord(ch) in cmap or ch in "\n\t" else latin1(ch) for ch in text)
+        return _breakable(text)
 
     return fix
+
+
+@functools.lru_cache(maxsize=16)
+def _cmap(font_path: str, number: int = 0) -> frozenset[int]:
+    """The characters a TrueType/OpenType font (or one font of a collection) has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font_path, lazy=True, fontNumber=number) as f:
+        return frozenset(f.getBestCmap() or {})
+
+
+#: Fallback fonts for what DejaVu Sans lacks, in order of preference: a CJK font (Debian's
+#: fonts-noto-cjk or fonts-wqy-zenhei) and a symbol/emoji font (fonts-symbola).
+_FALLBACK_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf", 0),
+    ("/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf", 0),
+    ("/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf", 0),
+    ("/usr/share/fonts/truetype/noto/NotoSansSymbols-Regular.ttf", 0),
+)
+
+
+def find_fallback_fonts() -> list[tuple[str, int]]:
+    """(path, font number) of the installed fallback fonts (see ``_FALLBACK_FONTS``)."""
+    return [(p, n) for p, n in _FALLBACK_FONTS if Path(p).is_file()]
+
+
+#: python-docx refuses core properties (title, subject) over 255 characters.
+_CORE_PROPERTY_MAX = 255
+#: A word longer than this gets break points in PDF output (a table cell cannot hold it).
+_LONG_WORD = 30
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    """Text without control characters (a NUL or bell in a name cannot be printed or stored);
+    a vertical tab or form feed becomes a space."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", text)
+
+
+def _xml_text(text: str) -> str:
+    """Text a Word (XML) file can hold."""
+    return _printable(text)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _breakable(text: str) -> str:
+    """Words longer than ``_LONG_WORD`` characters get zero-width spaces every so often, so a
+    PDF line or table cell can wrap them (an unbroken 200-character name would not fit)."""
+    if len(text) <= _LONG_WORD:
+        return text
+    return re.sub(
+        rf"\S{{{_LONG_WORD + 1},}}",
+        lambda m: "\u200b".join(
+            m.group()[k : k + _LONG_WORD] for k in range(0, len(m.group()), _LONG_WORD)
+        ),
+        text,
+    )
 
 
 def _col_widths(t: Table, measure: Any = None, width: float | None = None) -> tuple[float, ...]:
@@ -423,7 +515,8 @@ def _col_widths(t: Table, measure: Any = None, width: float | None = None) -> tu
     out = []
     for j, h in enumerate(t.header):
         cells = [h] + [r[j] for r in t.rows if j < len(r)]
-        word = max((len(w) for c in cells for w in c.split()), default=4)
+        # longer words are broken (``_breakable``), so they ask for no more room than this
+        word = min(max((len(w) for c in cells for w in c.split()), default=4), _LONG_WORD)
         out.append(float(max(word + 2, min(max(len(c) for c in cells), 26))))
     if measure is None or width is None:
         return tuple(out)
@@ -454,8 +547,13 @@ def _col_widths(t: Table, measure: Any = None, width: float | None = None) -> tu
 _MD_SPECIAL = set("\\`*_[]<|$#")
 
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x85]+\s*")
+
+
 def _md(text: str) -> str:
-    """Escape Markdown (and Streamlit's $ math) in plain text."""
+    """Escape Markdown (and Streamlit's $ math) in plain text, on one line: a line break in a
+    name would end a heading, a list item or a table row, so it becomes a space."""
+    text = _LINE_BREAKS.sub(" ", _printable(text))
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
 
 
@@ -1413,22 +1511,30 @@ def format_from_path(path: str | Path) -> str | None:
 
 
 def write_proposal(
-    doc: ProposalDocument, path: str | Path, fmt: str | None = None, *, force: bool = False
+    doc: ProposalDocument,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Write the document; refuses to replace an existing file unless ``force``."""
+    """Render the document, then save it atomically (``save_bytes``): never a partial file,
+    never a replaced one unless ``force``. A format that contradicts the file's extension
+    (``docx`` into ``x.pdf``) is refused."""
+    from optimizer.scenario.files import save_bytes
+
     p = Path(path)
-    fmt = fmt or format_from_path(p) or "md"
+    implied = format_from_path(p)
+    fmt = fmt or implied or "md"
     if fmt not in FORMATS:
         raise DealoptError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if p.exists() and not force:
-        raise DealoptError(f"{p} exists; pass --force to replace it")
+    if implied is not None and implied != fmt:
+        raise DealoptError(
+            f"{p}: the name says {implied} but the format asked for is {fmt}; "
+            f"name the file .{fmt} or leave out --format"
+        )
     if p.is_dir():
-        raise DealoptError(f"{p} is a directory")
-    if not p.parent.exists():
-        raise DealoptError(f"{p.parent} does not exist")
+        raise DealoptError(f"{p}: is a directory; give a file name")
+    if not force and os.path.lexists(p):  # fail fast, before rendering (the save checks again)
+        raise OutputExistsError(f"{p} exists; pass --force to replace it")
     data = doc.render(fmt)
-    try:
-        p.write_bytes(data)
-    except OSError as e:
-        raise DealoptError(f"cannot write {p}: {e.strerror or e}") from None
-    return p
+    return save_bytes(p, data, overwrite=force, exists_hint="pass --force to replace it")

@@ -9,22 +9,36 @@ Validation reports every problem in one run: pydantic's field errors, and then (
 skips the scenario-wide rules when a field fails) a lenient pass that checks the cross-references
 of every party, issue, constraint and offer that did validate on its own. Each problem is a
 ``location: message`` line naming the party, issue, option or constraint in the user's words.
-Saving never replaces an existing file unless asked (``overwrite=True``).
+Saving (``save_bytes``, used for every file this project writes) is atomic and never replaces
+an existing file unless asked (``overwrite=True``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import math
+import os
+import re
+import secrets
+import stat
+import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from optimizer.errors import ScenarioFileError, ScenarioValidationError
+from optimizer.errors import (
+    OutputExistsError,
+    SaveError,
+    ScenarioFileError,
+    ScenarioValidationError,
+)
 from optimizer.scenario.models import Problem, Scenario, _is_name_like, format_number
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -52,31 +66,33 @@ def _source_number(cls: type, value: Any, text: str) -> Any:
     return obj
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases, with duplicate-key detection and numbers that keep their text.
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
-    ``yes``/``no``/``on``/``off`` and dates stay text: the scenario format has no true/false
-    fields, and an option called ``yes`` or ``2025-01-06`` must keep its name."""
+
+class _StrictResolver(yaml.resolver.Resolver):
+    """The YAML 1.1 resolver without true/false and dates: ``yes``/``no``/``on``/``off`` and
+    dates stay text (the scenario format has no true/false fields, and an option called ``yes``
+    or ``2025-01-06`` must keep its name)."""
 
     yaml_implicit_resolvers = {
         ch: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
-        for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        for ch, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                "YAML aliases (*name) are not allowed in scenario files; write the value out",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
+
+class _StrictConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor refusing duplicate keys and merge keys; numbers keep their text."""
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "YAML merge keys (<<) are not allowed in scenario files; write the keys out",
+                    key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             try:
                 dup = key in seen
@@ -102,8 +118,115 @@ class _StrictLoader(yaml.SafeLoader):
         return _source_number(SourceFloat, value, node.value) if math.isfinite(value) else value
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_source_int)
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_source_float)
+_StrictConstructor.add_constructor("tag:yaml.org,2002:int", _StrictConstructor.construct_source_int)
+_StrictConstructor.add_constructor(
+    "tag:yaml.org,2002:float", _StrictConstructor.construct_source_float
+)
+
+_ALIAS_MESSAGE = "YAML aliases (*name) are not allowed in scenario files; write the value out"
+
+
+class _StrictLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _StrictConstructor,
+    _StrictResolver,
+):
+    """The pure-Python loader (used where libyaml is missing): refuses an alias at the alias."""
+
+    def __init__(self, stream: Any) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _StrictConstructor.__init__(self)
+        _StrictResolver.__init__(self)
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, _ALIAS_MESSAGE, event.start_mark)
+        return super().compose_node(parent, index)
+
+
+class _AliasFound(Exception):
+    """The libyaml composer resolved an alias (one node reached twice)."""
+
+
+def _shares_nodes(root: yaml.Node) -> bool:
+    """Whether a composed YAML document reaches one node twice (an alias), iteratively."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+    return False
+
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+
+if _CParser is not None:
+
+    class _CStrictLoader(_CParser, _StrictConstructor, _StrictResolver):  # type: ignore[misc, valid-type]
+        """libyaml's parser and composer (C: about 10 times faster and far leaner than the
+        pure-Python loader) with the same constructor; aliases are refused after composing
+        (libyaml bounds nesting at 1000 levels itself)."""
+
+        def __init__(self, stream: Any) -> None:
+            _CParser.__init__(self, stream)
+            _StrictConstructor.__init__(self)
+            _StrictResolver.__init__(self)
+
+        #: Look for aliases after composing (off when the text has no "*", so it has none).
+        check_aliases = True
+
+        def get_single_node(self):  # type: ignore[no-untyped-def]
+            node = super().get_single_node()
+            if self.check_aliases and node is not None and _shares_nodes(node):
+                raise _AliasFound
+            return node
+else:  # pragma: no cover - PyYAML built without libyaml
+    _CStrictLoader = None  # type: ignore[assignment, misc]
+
+
+def _alias_mark(text: str) -> Any:
+    """Where the first alias of a YAML text is (libyaml's event stream, no composing)."""
+    loader = _CStrictLoader(text) if _CStrictLoader is not None else _StrictLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                return event.start_mark
+    finally:
+        loader.dispose()
+    return None  # pragma: no cover - only called once an alias was found
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML text to Python data with the strict rules (libyaml when PyYAML has it)."""
+    if _CStrictLoader is None:  # pragma: no cover - PyYAML built without libyaml
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader
+    loader = _CStrictLoader(text)
+    loader.check_aliases = "*" in text  # an alias is written *name
+    try:
+        return loader.get_single_data()
+    except _AliasFound:
+        raise yaml.composer.ComposerError(None, None, _ALIAS_MESSAGE, _alias_mark(text)) from None
+    finally:
+        loader.dispose()
 
 
 def _json_float(text: str) -> float:
@@ -120,6 +243,58 @@ def _json_int(text: str) -> int | float:
 #: Integers longer than this are read as infinite (and then refused as "not a finite number"):
 #: no value the solvers handle has that many digits.
 MAX_INT_DIGITS = 400
+
+
+class _DuplicateKey(Exception):
+    """A JSON object repeats a key (raised by the pairs hook, located afterwards)."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
+def _load_json(text: str) -> Any:
+    """JSON text to Python data; a repeated key is refused (as in YAML) with its location."""
+    try:
+        return json.loads(
+            text, parse_float=_json_float, parse_int=_json_int, object_pairs_hook=_unique_pairs
+        )
+    except _DuplicateKey as e:
+        found = _json_duplicate_at(text)
+        key, pos = found if found is not None else (e.args[0], 0)
+        raise json.JSONDecodeError(f"duplicate key {key!r}", text, pos) from None
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
+
+
+def _json_duplicate_at(text: str) -> tuple[str, int] | None:
+    """The first key repeated within one JSON object, in document order, and its position."""
+    stack: list[set[str] | None] = []  # one key set per open object; None for an array
+    last: re.Match[str] | None = None
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok == "{":
+            stack.append(set())
+        elif tok == "[":
+            stack.append(None)
+        elif tok in "}]":
+            if stack:
+                stack.pop()
+        elif tok == ":" and last is not None and stack and stack[-1] is not None:
+            key = json.loads(last.group())
+            if key in stack[-1]:
+                return key, last.start()
+            stack[-1].add(key)
+        last = m if tok.startswith('"') else None
+    return None
 
 
 def _depth(obj: Any, limit: int = MAX_DEPTH) -> int:
@@ -147,9 +322,9 @@ def parse_text(text: str, *, fmt: str = "auto", source: str = "<text>") -> Any:
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
         if fmt == "json":
-            data = json.loads(text, parse_float=_json_float, parse_int=_json_int)
+            data = _load_json(text)
         else:
-            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+            data = _load_yaml(text)
     except RecursionError:
         raise ScenarioFileError(
             f"{source}: nesting is too deep (more than {MAX_DEPTH} levels)"
@@ -164,6 +339,10 @@ def parse_text(text: str, *, fmt: str = "auto", source: str = "<text>") -> Any:
         if mark is not None:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1000 levels)
+            raise ScenarioFileError(
+                f"{source}: nesting is too deep (more than {MAX_DEPTH} levels)"
+            ) from None
         if "could not determine a constructor" in str(e):
             problem = "YAML tags (!!python/..., !custom) are not allowed in scenario files"
         raise ScenarioFileError(f"{source}: not valid YAML{where}: {problem}") from None
@@ -226,29 +405,82 @@ def _kind_of(value: Any) -> str:
 
 
 def read_bytes(path: Path, kind: str, missing_note: str = "") -> bytes:
-    """A user's file as bytes, or a ScenarioFileError saying it is missing, a directory (not
-    ``kind``), over 20 MB or unreadable. ``missing_note`` is added to "no such file"."""
+    """A user's file as bytes, or a ScenarioFileError saying it is missing, a directory or not a
+    regular file (a pipe, a device: refused before opening, so a FIFO never blocks and
+    ``/dev/zero`` is never read), over 20 MB or unreadable. At most ``MAX_BYTES + 1`` bytes are
+    read, whatever size the file reports. ``missing_note`` is added to "no such file"."""
     src = str(path)
-    if not path.exists():
-        raise ScenarioFileError(f"{src}: no such file{missing_note}")
-    if path.is_dir():
-        raise ScenarioFileError(f"{src}: is a directory, not {kind}")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioFileError(f"{src}: the file is too large ({size} bytes; limit 20 MB)")
-        return path.read_bytes()
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioFileError(f"{src}: no such file{missing_note}") from None
     except PermissionError:
         raise ScenarioFileError(f"{src}: permission denied") from None
     except OSError as e:
         raise ScenarioFileError(f"{src}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioFileError(f"{src}: is a directory, not {kind}")
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioFileError(
+            f"{src}: is {_special_kind(st.st_mode)}, not {kind} (a regular file)"
+        )
+    too_large = f"{src}: the file is too large ({{size}} bytes; limit 20 MB)"
+    if st.st_size > MAX_BYTES:
+        raise ScenarioFileError(too_large.format(size=st.st_size))
+    try:
+        # O_NONBLOCK: if the path was swapped for a FIFO since the check, opening never blocks.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except PermissionError:
+        raise ScenarioFileError(f"{src}: permission denied") from None
+    except OSError as e:
+        raise ScenarioFileError(f"{src}: cannot be read ({e.strerror or e})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ScenarioFileError(f"{src}: is not a regular file, not {kind}")
+        chunks: list[bytes] = []
+        got = 0
+        while got <= MAX_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_BYTES + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError as e:
+        raise ScenarioFileError(f"{src}: cannot be read ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+    if got > MAX_BYTES:
+        raise ScenarioFileError(too_large.format(size=f"more than {MAX_BYTES}"))
+    return b"".join(chunks)
+
+
+def _special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in plain words."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def read_data(path: str | Path) -> Any:
     """Read a scenario file's plain data (YAML or JSON) without validating it."""
     p = Path(path)
+    return parse_text(read_text(p), fmt=file_format(p), source=str(path))
+
+
+def file_format(path: str | Path) -> str:
+    """``json``, ``yaml`` or ``auto`` (look at the text) from a file name's extension."""
+    suffix = Path(path).suffix.lower()
+    return "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "auto"
+
+
+def read_text(path: str | Path) -> str:
+    """A scenario file's text (UTF-8, a BOM dropped), with the guards of ``read_bytes``."""
     src = str(path)
-    raw = read_bytes(p, "a scenario file")
+    raw = read_bytes(Path(path), "a scenario file")
     if b"\x00" in raw:
         raise ScenarioFileError(f"{src}: binary data, not a YAML or JSON text file")
     try:
@@ -257,9 +489,7 @@ def read_data(path: str | Path) -> Any:
         raise ScenarioFileError(
             f"{src}: not UTF-8 text (bad byte at position {e.start}); save it as UTF-8"
         ) from None
-    suffix = p.suffix.lower()
-    fmt = "json" if suffix == ".json" else "yaml" if suffix in (".yaml", ".yml") else "auto"
-    return parse_text(text, fmt=fmt, source=src)
+    return text
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,14 +759,34 @@ def problems_from_validation_error(exc: ValidationError, data: Any) -> list[Prob
 
 
 def _text_keys(data: Any) -> Any:
-    """Numbers used as mapping keys become the text the user wrote (``{2000: 5}``)."""
+    """Numbers used as mapping keys become the text the user wrote (``{2000: 5}``), and every
+    text is in Unicode NFC, so a name typed in two forms ("café" with a combining accent or
+    not) is one name (and a repeated one is reported as such)."""
     if isinstance(data, dict):
-        return {
-            (_number_text(k) if _is_name_like(k) else k): (_text_keys(v)) for k, v in data.items()
+        out = {
+            (_number_text(k) if _is_name_like(k) else _nfc(k)): (_text_keys(v))
+            for k, v in data.items()
         }
+        if len(out) != len(data):
+            seen = Counter(_number_text(k) if _is_name_like(k) else _nfc(k) for k in data)
+            twice = [k for k, c in seen.items() if c > 1]
+            raise ScenarioValidationError(
+                [
+                    Problem("scenario", f"the key {k!r} appears twice (written two ways)")
+                    for k in twice
+                ]
+            )
+        return out
     if isinstance(data, list):
         return [_text_keys(v) for v in data]
-    return data
+    return _nfc(data)
+
+
+def _nfc(x: Any) -> Any:
+    """Text in Unicode NFC (other values unchanged); the check is cheap for ASCII text."""
+    if isinstance(x, str) and not x.isascii():
+        return unicodedata.normalize("NFC", x)
+    return x
 
 
 def _number_text(x: Any) -> str:
@@ -841,20 +1091,207 @@ def dumps_scenario(scenario: Scenario, fmt: str = "yaml") -> str:
     data = scenario_to_data(scenario)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    options = sum(len(i.options or []) for i in scenario.issues)
+    dumper = getattr(yaml, "CSafeDumper", None) if options > _C_DUMP_OPTIONS else None
+    if dumper is not None:  # libyaml: same YAML, but emoji written as \U escapes
+        return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> None:
-    """Write YAML (.yaml/.yml) or JSON (.json); never replaces a file unless ``overwrite``."""
+#: Above this many options in all, YAML is written by libyaml (the pure-Python emitter took most
+#: of a 40,000-option GENIUS import); below it, by PyYAML's emitter, which keeps emoji as they are.
+_C_DUMP_OPTIONS = 2000
+
+
+def edited_text(
+    original: str, fmt: str, edit: Callable[[Any], None], expected: Scenario
+) -> tuple[str, bool]:
+    """The text of a scenario file after an edit, keeping the user's comments and layout.
+
+    YAML is edited round-trip (ruamel.yaml): ``edit`` changes the parsed document in place (it
+    sees mappings and lists), and the result is accepted only if it reads back as ``expected``
+    (the edited, validated scenario). Otherwise, and for JSON, the scenario is written afresh.
+    Returns the text and whether the comments were kept (False only when there were some)."""
+    if fmt == "auto":
+        fmt = "json" if original.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "yaml"
+    if fmt == "json":
+        return dumps_scenario(expected, "json"), True
+    text = _round_trip(original, edit)
+    if text is not None:
+        try:
+            same = scenario_from_data(parse_text(text, fmt="yaml")) == expected
+        except Exception:  # the round trip produced something we cannot read: write afresh
+            same = False
+        if same:
+            return text, True
+    return dumps_scenario(expected, "yaml"), "#" not in original
+
+
+#: Indentations tried for a round trip (mapping, sequence, dash offset): the one that reproduces
+#: the file unchanged is used, so an edit changes only the edited lines.
+_INDENTS = ((2, 4, 2), (2, 2, 0), (4, 6, 4), (4, 4, 0))
+
+
+def _round_trip(original: str, edit: Callable[[Any], None]) -> str | None:
+    """The YAML text after ``edit``, comments kept (ruamel.yaml round trip), or None."""
+    import io
+
+    # Imported here: ruamel.yaml is needed only by in-place edits, not to read or validate.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    def dump(doc: Any, indent: tuple[int, int, int]) -> str:
+        y = YAML()
+        y.width = 4096
+        y.preserve_quotes = True
+        y.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
+        buf = io.StringIO()
+        y.dump(doc, buf)
+        return buf.getvalue()
+
+    try:
+        loader = YAML()
+        loader.preserve_quotes = True
+        doc = loader.load(original)
+        if not isinstance(doc, dict):
+            return None
+        body = original.lstrip("\ufeff")
+        chosen = next((ind for ind in _INDENTS if dump(doc, ind) == body), _INDENTS[0])
+        edit(doc)
+        return dump(doc, chosen)
+    except (YAMLError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def save_scenario(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    overwrite: bool = False,
+    exists_hint: str = "pass overwrite=True to replace it",
+) -> Path:
+    """Write YAML (.yaml/.yml) or JSON (.json) atomically; never replaces a file unless
+    ``overwrite`` (see ``save_bytes``)."""
     p = Path(path)
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
     text = dumps_scenario(scenario, fmt)
+    return save_bytes(p, text.encode("utf-8"), overwrite=overwrite, exists_hint=exists_hint)
+
+
+def save_bytes(
+    path: str | Path,
+    data: bytes,
+    *,
+    overwrite: bool = False,
+    exists_hint: str = "pass overwrite=True to replace it",
+) -> Path:
+    """The one way this project saves a file: all of it or nothing.
+
+    The bytes go to a temporary file in the target's folder, are flushed to disk (fsync), then
+    take the target's name in one step: ``os.replace`` when ``overwrite`` (an existing file keeps
+    its permissions), else a hard link, which fails if the name exists (exclusive create: two
+    writers racing for one name cannot both win). A failed write (disk full, file-size limit,
+    permission) removes the temporary file, leaves the target as it was and raises ``SaveError``;
+    an existing target without ``overwrite`` raises ``OutputExistsError`` (message ends with
+    ``exists_hint``)."""
+    p = Path(path)
+    if p.is_dir():
+        raise SaveError(f"{p}: is a directory; give a file name")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise SaveError(f"{p}: the folder {folder} does not exist")
+    if overwrite and p.is_symlink():
+        p = Path(os.path.realpath(p))  # update the file the link points to, keep the link
+        folder = p.parent
+    if not overwrite and os.path.lexists(p):
+        raise OutputExistsError(f"{p} exists; {exists_hint}")
+    mode = None
+    if overwrite:
+        try:
+            mode = stat.S_IMODE(os.stat(p).st_mode)
+        except OSError:
+            mode = None
+    tmp, fd = _temp_beside(p, folder)
     try:
-        # "x" creates the file only if it does not exist (no race with another writer).
-        with open(p, "w" if overwrite else "x", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(tmp, p)
+        else:
+            _link_exclusive(tmp, p, exists_hint)
+    except OutputExistsError:
+        _unlink_quietly(tmp)
+        raise
+    except OSError as e:
+        _unlink_quietly(tmp)
+        kept = "the existing file was left as it was" if os.path.lexists(p) else "nothing written"
+        raise SaveError(f"{p}: cannot be written ({e.strerror or e}); {kept}") from None
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    _unlink_quietly(tmp)  # the hard link's other name (no-op after os.replace)
+    _fsync_folder(folder)
+    return p
+
+
+def _temp_beside(p: Path, folder: Path) -> tuple[Path, int]:
+    """A new hidden temporary file in ``folder`` (created exclusively, mode from the umask)."""
+    stem = p.name[:180]  # room for the suffix within the 255-byte name limit
+    for _ in range(100):
+        tmp = folder / f".{stem}.{secrets.token_hex(6)}.tmp"
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise SaveError(f"{p}: cannot be written ({e.strerror or e})") from None
+    raise SaveError(f"{p}: cannot create a temporary file in {folder}")  # pragma: no cover
+
+
+def _link_exclusive(tmp: Path, p: Path, exists_hint: str) -> None:
+    """Give ``tmp``'s file the name ``p`` unless ``p`` exists (atomically)."""
+    try:
+        os.link(tmp, p)
+        return
     except FileExistsError:
-        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it") from None
+        raise OutputExistsError(f"{p} exists; {exists_hint}") from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+    # A file system without hard links: claim the name exclusively, then fill it in one step.
+    try:
+        os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except FileExistsError:
+        raise OutputExistsError(f"{p} exists; {exists_hint}") from None
+    os.replace(tmp, p)
+
+
+def _unlink_quietly(p: Path) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def scenario_json_schema() -> dict[str, Any]:
@@ -875,3 +1312,29 @@ def _any_of(node: Any) -> Any:
 
 
 SCHEMA_PATH = Path(__file__).parent.parent / "scenario.schema.json"
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock for updating ``path`` in place (read, change, save).
+
+    The lock is taken on a hidden companion file (``.NAME.lock`` beside it), not on the file
+    itself: an atomic save replaces the file, so a lock on it would guard the old copy. Other
+    processes that update the same file wait their turn, so no update is lost. The companion
+    file is left in place (deleting it would let a waiting process lock a stale copy)."""
+    p = Path(path)
+    lock = p.with_name(f".{p.name[:240]}.lock")
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX: no locking available
+        yield
+        return
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise SaveError(f"{p}: cannot lock it for updating ({e.strerror or e})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

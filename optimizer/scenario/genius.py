@@ -291,17 +291,19 @@ def _read_domain(path: str | Path) -> _Domain:
         desc = el.attrib.get("description", "")
         if kind == "discrete":
             options = []
+            seen: set[str] = set()  # a set: a list lookup made 40,000 items quadratic
             for item in el.findall("item"):
                 value = _attr(item, "value", src)
                 if not value:
                     raise ScenarioFileError(
                         f"{src}: {_describe(el)} > {_describe(item)} has an empty value"
                     )
-                if value in options:
+                if value in seen:
                     raise ScenarioFileError(
                         f"{src}: {_describe(el)} lists the value {value!r} twice"
                     )
                 options.append(value)
+                seen.add(value)
             if not options:
                 raise ScenarioFileError(f"{src}: {_describe(el)} has no <item> values")
             issues.append(_DomainIssue(index, name, "discrete", options=options, description=desc))
@@ -493,13 +495,14 @@ def _read_profile(path: str | Path, domain: _Domain) -> _Profile:
             )
         weights[issue.name] = weights_by_index[issue.index]
         if issue.kind == "discrete":
+            known = set(issue.options)
             scores: dict[str, float] = {}
             for item in el.findall("item"):  # direct children only: deeper <item>s are not options
                 value = item.attrib.get("value")
                 text = item.attrib.get("evaluation")
                 if value is None or text is None or text.strip() == "null":
                     continue  # GENIUS skips items without an evaluation
-                if value not in issue.options:
+                if value not in known:
                     raise ScenarioFileError(
                         f"{src}: {_describe(el)} > {_describe(item)}: the domain's issue "
                         f"{issue.name!r} has no value {value!r}"

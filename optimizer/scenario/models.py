@@ -48,6 +48,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     WithJsonSchema,
     field_validator,
@@ -294,11 +295,23 @@ def numbers_out(data: Any) -> Any:
 # Issues
 # --------------------------------------------------------------------------------------------
 
-OptionName = Annotated[str, Field(min_length=1)]
+
+def _clean_name(v: str) -> str:
+    """A name that is not blank. (Files and forms are put in Unicode NFC before validation, by
+    ``scenario.files.scenario_from_data``, so "café" typed two ways is one name.)"""
+    if not v.strip():
+        raise PydanticCustomError("blank_name", "a name cannot be blank (only spaces)")
+    return v
+
+
+NameCheck = AfterValidator(_clean_name)
+
+OptionName = Annotated[str, Field(min_length=1), NameCheck]
 
 OptionItem = Annotated[
     str,
     Field(min_length=1),
+    NameCheck,
     WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}),
 ]
 """An option name in a list; files may write it as a number (``2000``), kept as its text."""
@@ -307,8 +320,9 @@ OptionItem = Annotated[
 class Issue(_Model):
     """A thing to agree on: categorical (``options``) or numeric (``min``/``max``/``step``)."""
 
-    name: Annotated[str, Field(min_length=1, description="The issue's name, unique.")]
+    name: Annotated[str, Field(min_length=1, description="The issue's name, unique."), NameCheck]
     description: Annotated[str, Field(description="What the issue is about.")] = ""
+    _positions: tuple[list[str], int, dict[str, int]] | None = PrivateAttr(default=None)
     options: Annotated[
         list[OptionItem] | None,
         Field(description="Categorical issue: the possible options, in display order."),
@@ -482,12 +496,27 @@ class Issue(_Model):
         x = self.min + self.step_size * index  # type: ignore[operator]
         return float(round(x, 9)) if abs(x - round(x, 9)) < 1e-9 else x
 
+    def option_positions(self) -> dict[str, int]:
+        """Categorical issue: each option's position (first one if repeated), cached so that
+        lookups stay linear in the number of options (a list search made validation quadratic).
+        The cache follows the ``options`` list: replacing or resizing it rebuilds the table."""
+        opts = self.options or []
+        cached = self._positions
+        if cached is None or cached[0] is not opts or cached[1] != len(opts):
+            table: dict[str, int] = {}
+            for k, o in enumerate(opts):
+                table.setdefault(o, k)
+            cached = (opts, len(opts), table)
+            self._positions = cached
+        return cached[2]
+
     def index_of(self, value: Any) -> int | None:
         """Position of an option name or number in the issue's grid; None when it is not on it."""
         if self.options is not None:
             key = _scalar_before(value)
-            if key in self.options:
-                return self.options.index(key)
+            k = self.option_positions().get(key) if isinstance(key, str) else None
+            if k is not None:
+                return k
             if isinstance(value, int | float) and not isinstance(value, bool):
                 # 2000.0 (a number in a package or condition) names the option "2000".
                 hits = [k for k, o in enumerate(self.options) if _as_number(o) == float(value)]
@@ -771,7 +800,7 @@ UtilityLevel = Annotated[
 class Party(_Model):
     """A side of the table, with its (estimated) preferences and walk-away point."""
 
-    name: Annotated[str, Field(min_length=1, description="The party's name, unique.")]
+    name: Annotated[str, Field(min_length=1, description="The party's name, unique."), NameCheck]
     description: str = ""
     preferences: Preferences
 
@@ -1544,8 +1573,9 @@ class Scenario(_Model):
                             f"{k!r} is numeric: give a shape (increasing, decreasing, peak, piecewise)",
                         )
                         continue
+                    known = issue.option_positions()
                     for opt, s in spec.items():
-                        if opt not in issue.options:  # type: ignore[operator]
+                        if opt not in known:
                             err(
                                 vloc,
                                 f"unknown option {opt!r} (options: {', '.join(issue.options)})",
@@ -1575,8 +1605,9 @@ class Scenario(_Model):
                 if not issue.is_numeric:
                     if c.min is not None or c.max is not None:
                         err(cloc, f"{c.issue!r} is categorical: use options, not min/max")
+                    known = issue.option_positions()
                     for o in c.options or []:
-                        if o not in issue.options:  # type: ignore[operator]
+                        if o not in known:
                             err(f"{cloc} > options", f"unknown option {o!r} of {c.issue!r}")
             elif isinstance(c, ForbiddenConstraint):
                 check_condition(f"{cloc} > combination", c.combination)
@@ -1601,8 +1632,9 @@ class Scenario(_Model):
                                 f"{k!r} is numeric: give per_unit (and base)",
                             )
                         else:
+                            known = issue.option_positions()
                             for o in spec:
-                                if o not in issue.options:  # type: ignore[operator]
+                                if o not in known:
                                     err(f'{cloc} > costs > "{k}"', f"unknown option {o!r}")
 
         for n, offer in enumerate(self.history):
