@@ -63,3 +63,15 @@ def add_solver_args(
         "--solver", choices=["highs", "cbc"], default=None, help="MILP solver (default: highs)"
     )
     p.add_argument("--time-limit", type=seconds, default=None, metavar="S", help=time_help)
+
+
+def save_output(path: str, content: str | bytes, force: bool) -> None:
+    """Write a command's output file through the library's one save function; an existing file is
+    replaced only with ``--force`` (the message says so)."""
+    from optimizer.errors import DealoptError
+    from optimizer.scenario.files import save_file
+
+    try:
+        save_file(path, content, overwrite=force)
+    except FileExistsError:
+        raise DealoptError(f"{path} exists; pass --force to replace it") from None

@@ -835,17 +835,32 @@ def dumps_scenario(scenario: Scenario, fmt: str = "yaml") -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
+def save_file(path: str | Path, content: str | bytes, *, overwrite: bool = False) -> Path:
+    """The one way the library writes a user's file (scenarios, workbooks, CSV): text as UTF-8,
+    never replacing an existing file unless ``overwrite`` (FileExistsError otherwise); a missing
+    folder or a directory in the way is a ScenarioFileError naming the path."""
+    p = Path(path)
+    if p.is_dir():
+        raise ScenarioFileError(f"{p}: is a directory")
+    if not p.parent.exists():
+        raise ScenarioFileError(f"{p}: the folder {p.parent} does not exist")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        # "x" creates the file only if it does not exist (no race with another writer).
+        with open(p, "wb" if overwrite else "xb") as fh:
+            fh.write(data)
+    except FileExistsError:
+        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it") from None
+    except OSError as e:
+        raise ScenarioFileError(f"{p}: cannot be written ({e.strerror or e})") from None
+    return p
+
+
 def save_scenario(scenario: Scenario, path: str | Path, *, overwrite: bool = False) -> None:
     """Write YAML (.yaml/.yml) or JSON (.json); never replaces a file unless ``overwrite``."""
     p = Path(path)
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
-    text = dumps_scenario(scenario, fmt)
-    try:
-        # "x" creates the file only if it does not exist (no race with another writer).
-        with open(p, "w" if overwrite else "x", encoding="utf-8") as fh:
-            fh.write(text)
-    except FileExistsError:
-        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it") from None
+    save_file(p, dumps_scenario(scenario, fmt), overwrite=overwrite)
 
 
 def scenario_json_schema() -> dict[str, Any]:
