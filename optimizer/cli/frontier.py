@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from optimizer.cli.args import add_solver_args
+from optimizer.cli.args import add_solver_args, add_table_args, check_table_args, save_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,13 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="force a method (default: auto picks the fastest exact one)",
     )
-    p.set_defaults(handler=_frontier)
+    add_table_args(p, "the frontier points")
+    p.set_defaults(handler=_frontier, _parser=p)
 
 
 def _frontier(args: argparse.Namespace) -> int:
     from optimizer.scenario.files import load_scenario
     from optimizer.searches.frontier import frontier
 
+    check_table_args(args._parser, args)
     scenario = load_scenario(args.file)
     result = frontier(
         scenario,
@@ -45,6 +47,10 @@ def _frontier(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         method=args.method,
     )
+    if args.csv or args.xlsx:
+        from optimizer.reports.tables import package_table
+
+        save_table(args, package_table(scenario, result))
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
     else:

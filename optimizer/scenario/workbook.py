@@ -175,10 +175,6 @@ def _letter(col: int) -> str:
     return get_column_letter(col)
 
 
-def _quote_sheet(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
 def _list_rule(ws: Any, cells: str, formula: str, what: str) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -674,10 +670,6 @@ def template_xlsx() -> bytes:
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
-
-
-class _Missing:
-    """A cell that was left blank."""
 
 
 @dataclass
