@@ -108,6 +108,7 @@ def page() -> None:
     )
     if result.explanation:
         st.caption(result.explanation)
+    state.result_downloads(scenario, result, key="winwin_download")
     _explanations(scenario, result.packages, names)
 
 
