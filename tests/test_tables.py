@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from optimizer.cli.main import main
-from optimizer.reports.tables import REFERENCE_LABEL
+from optimizer.reports.tables import HIGHLIGHT, REFERENCE_LABEL, REOPENED
 
 SAAS = "examples/saas_renewal.yaml"
 
@@ -70,7 +70,7 @@ def test_improve_xlsx_and_csv_match_the_json(tmp_path: Path, capsys) -> None:
     for r, pkg in enumerate(result["packages"], 3):
         for c in pkg["changes"]:
             cell = ws.cell(row=r, column=2 + issues.index(c["issue"]))
-            lit = cell.fill.fgColor.rgb.endswith("FFF2CC")
+            lit = cell.fill.fgColor.rgb.endswith(HIGHLIGHT)
             assert lit == (c["change"] == "changed"), (r, c)
     with csv_path.open(newline="") as fh:
         text_rows = list(csv.reader(fh))
@@ -98,7 +98,7 @@ def test_summary_exports(tmp_path: Path, capsys) -> None:
     assert by_issue["contract term"][2] == "agreed"
     assert by_issue["community benefit fund"][2] == "trouble"
     assert by_issue["maintenance"][4] == "shared"  # the best package reopens it
-    assert ws.cell(row=5, column=5).fill.fgColor.rgb.endswith("F8CBAD")
+    assert ws.cell(row=5, column=5).fill.fgColor.rgb.endswith(REOPENED)
 
 
 def test_never_overwrites_without_force_and_checks_names(tmp_path: Path, capsys) -> None:

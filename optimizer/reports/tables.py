@@ -20,8 +20,8 @@ from optimizer.reports.summary import ProgressSummary
 from optimizer.scenario.models import Scenario
 
 REFERENCE_LABEL = "on the table"
-HIGHLIGHT = "FFF2CC"  # changed terms
-REOPENED = "F8CBAD"  # provisional issues a package reopens
+HIGHLIGHT = "C6EFCE"  # changed terms (green, as in the app)
+REOPENED = "F8CBAD"  # provisional issues a package reopens (orange, as in the app)
 HEADER_FILL = "DDEBF7"
 
 

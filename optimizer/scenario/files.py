@@ -240,6 +240,11 @@ def read_data(path: str | Path) -> Any:
     p = Path(path)
     src = str(path)
     raw = read_bytes(p, "a scenario file")
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise ScenarioFileError(
+            f"{src}: an Excel workbook; turn it into a scenario file first: "
+            f"dealopt import {src} -o {p.with_suffix('.yaml').name}"
+        )
     if b"\x00" in raw:
         raise ScenarioFileError(f"{src}: binary data, not a YAML or JSON text file")
     try:

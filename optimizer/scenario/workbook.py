@@ -94,6 +94,7 @@ MIN_OPTION_COLUMNS = 8
 MIN_ANY_COLUMNS = 4
 SPARE_ROWS = 200  # how far down drop-downs and number checks reach past the data
 
+ESTIMATE_NOTE = "a number: likely only; an uncertain estimate: low, likely and high"
 _BOLD_FILL = "DDEBF7"
 _TITLE_FILL = "1F4E78"
 
@@ -142,11 +143,13 @@ class _Writer:
         self.row += 1
         return self.row - 1
 
-    def title(self, text: str) -> None:
+    def title(self, text: str, note: str = "") -> None:
         from openpyxl.styles import Font
 
         cell = self.put(self.row, 1, text)
         cell.font = Font(bold=True, size=12, color=_TITLE_FILL)
+        if note:
+            self.put(self.row, 2, note).font = Font(italic=True, color="808080")
         self.row += 1
 
     def header(self, names: list[str]) -> int:
@@ -274,7 +277,7 @@ def _write_scenario_sheet(ws: Any, data: dict[str, Any]) -> None:
         "Utility scale", data.get("utility_scale"), "utility of a party's best package (blank: 100)"
     )
     w.row += 1
-    w.title(NOTES)
+    w.title(NOTES, "free-form notes; format JSON for lists and mappings")
     w.header(NOTE_COLS)
     for key, value in (data.get("metadata") or {}).items():
         if isinstance(value, str) or (
@@ -338,7 +341,7 @@ def _write_party_sheet(
     prefs = party.get("preferences") or {}
     issue_list = _issue_refs(layout.n_issues)
 
-    w.title(LEVELS)
+    w.title(LEVELS, ESTIMATE_NOTE)
     w.header(LEVEL_COLS)
     first = w.row
     package_rows: list[list[Any]] = []
@@ -353,7 +356,7 @@ def _write_party_sheet(
     _number_rule(ws, f"B{first}:D{w.row - 1}")
     w.row += 1
 
-    w.title(WEIGHTS)
+    w.title(WEIGHTS, "how much each issue matters to this party; " + ESTIMATE_NOTE)
     w.header(WEIGHT_COLS)
     first = w.row
     for issue, v in (prefs.get("weights") or {}).items():
@@ -363,7 +366,11 @@ def _write_party_sheet(
     _number_rule(ws, f"B{first}:D{last}", 0)
     w.row = last + 2
 
-    w.title(VALUES)
+    w.title(
+        VALUES,
+        "a score per option, or a shape (increasing, decreasing, peak, piecewise: one row "
+        "per point)",
+    )
     w.header(VALUE_COLS)
     first = w.row
     for issue, spec in (prefs.get("values") or {}).items():
@@ -389,7 +396,7 @@ def _write_party_sheet(
     _number_rule(ws, f"G{first}:I{last}")
     w.row = last + 2
 
-    w.title(SYNERGIES)
+    w.title(SYNERGIES, "utility points added when both options are chosen (negative: a penalty)")
     w.header(SYNERGY_COLS)
     first = w.row
     for syn in prefs.get("synergies") or []:
@@ -405,7 +412,10 @@ def _write_party_sheet(
     _number_rule(ws, _span(5, first, last))
     w.row = last + 2
 
-    w.title(LEVEL_PACKAGES)
+    w.title(
+        LEVEL_PACKAGES,
+        "instead of a number: the walk-away point or aspiration is this package's utility",
+    )
     w.header(PACKAGE_COLS)
     first = w.row
     for cells in package_rows:
@@ -655,7 +665,7 @@ def template_xlsx() -> bytes:
     w.line(
         [
             "Example",
-            f'the sheet "{EXAMPLE_MARK[:20]}..." shows a filled-in party; it is not imported.',
+            'the sheet "Example party" shows a filled-in party sheet; it is not imported.',
         ]
     )
     _widths(help_ws, {1: 18, 2: 110})
