@@ -7,6 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from optimizer.cli.main import main
@@ -18,6 +20,7 @@ from optimizer.scenario.workbook import (
     template_xlsx,
     xlsx_to_scenario,
 )
+from tests.bruteforce import random_scenarios
 
 EXAMPLES = sorted(p for p in Path("examples").iterdir() if p.suffix in (".yaml", ".yml", ".json"))
 
@@ -408,3 +411,64 @@ def test_template_command(tmp_path: Path, capsys) -> None:
     assert main(["template", "-o", str(out)]) == 0
     assert "How to fill in" in load_workbook(out).sheetnames
     assert main(["template", "-o", str(out)]) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Property: random scenarios with awkward names survive the round trip
+# --------------------------------------------------------------------------------------------
+
+AWKWARD = [
+    "Weights",
+    "Values",
+    "Synergies",
+    "issue",
+    "Description",
+    "=1+1",
+    "2000",
+    "0.6",
+    "'quoted",
+    "a, b",
+    'say "yes"',
+    "Zoë / Ünïcode: [x]*?",
+    "x" * 40,
+]
+SAFE_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12
+).filter(lambda s: s.strip() == s)
+
+
+def _rename(data, mapping: dict[str, str]):
+    if isinstance(data, dict):
+        return {mapping.get(k, k): _rename(v, mapping) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rename(v, mapping) for v in data]
+    if isinstance(data, str):
+        return mapping.get(data, data)
+    return data
+
+
+@st.composite
+def awkward_scenarios(draw):
+    from optimizer.scenario.files import scenario_from_data, scenario_to_data
+
+    scenario = draw(random_scenarios(max_issues=4))
+    data = scenario_to_data(scenario)
+    old = [i.name for i in scenario.issues] + [p.name for p in scenario.parties]
+    old += [o for i in scenario.issues for o in (i.options or [])]
+    new = draw(
+        st.lists(
+            st.one_of(st.sampled_from(AWKWARD), SAFE_TEXT),
+            min_size=len(old),
+            max_size=len(old),
+            unique=True,
+        )
+    )
+    return scenario_from_data(_rename(data, dict(zip(old, new, strict=True))))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(awkward_scenarios())
+def test_random_scenarios_with_awkward_names_round_trip(scenario) -> None:
+    back, notes = roundtrip(scenario)
+    assert notes == []
+    assert dumps_scenario(back) == dumps_scenario(scenario)

@@ -844,6 +844,19 @@ def _check_merged(rd: _Reader, ws: Any, first: int, last: int) -> None:
         )
 
 
+def _is_title(ws: Any, row: int, title: str, columns: list[str]) -> bool:
+    """A table's title row: the title in column A and the table's column names on the row below
+    (so an issue called "Weights" in a table is data, not a title)."""
+    v = ws.cell(row=row, column=1).value
+    if not (isinstance(v, str) and v.strip().lower() == title.lower()):
+        return False
+    below = {_header_name(c.value) for c in ws[row + 1]} if row < ws.max_row else set()
+    # all the column names, or all but one (then the table says which one is missing)
+    return _header_name(ws.cell(row=row + 1, column=1).value) == columns[0] and (
+        len(set(columns) - below) <= 1
+    )
+
+
 def _table(
     rd: _Reader,
     ws: Any,
@@ -852,21 +865,20 @@ def _table(
     *,
     spill: str | None = None,
     required: bool = True,
-    stops: Iterable[str] = (),
+    stops: dict[str, list[str]] | None = None,
 ) -> _Table | None:
     """Find a table (a title row in column A, or the first row) and its header; data rows run to
     the next title in ``stops`` (or the end). Blank rows are skipped, with a note when data
     follows them."""
     width = max(ws.max_column, len(columns))
     last = ws.max_row
-    stop_names = {s.lower() for s in stops}
+    stops = stops or {}
     if title is None:
         header_row = 1
     else:
         header_row = 0
         for r in range(1, last + 1):
-            v = ws.cell(row=r, column=1).value
-            if isinstance(v, str) and v.strip().lower() == title.lower():
+            if _is_title(ws, r, title, columns):
                 header_row = r + 1
                 break
         if not header_row:
@@ -920,8 +932,7 @@ def _table(
     pending_blank: int | None = None
     end = last
     for r in range(header_row + 1, last + 1):
-        v = ws.cell(row=r, column=1).value
-        if isinstance(v, str) and v.strip().lower() in stop_names:
+        if any(_is_title(ws, r, t, names) for t, names in stops.items()):
             end = r - 1
             break
         if _is_blank_row(ws, r, width):
@@ -935,18 +946,21 @@ def _table(
     return _Table(ws, title or ws.title, header_row, cols, rows, extra)
 
 
-def _label_rows(rd: _Reader, ws: Any, labels: dict[str, str], stop: str) -> dict[str, int]:
-    """Rows of ``label | value`` pairs at the top of a sheet (until the ``stop`` title)."""
+def _label_rows(
+    rd: _Reader, ws: Any, labels: dict[str, str], stops: Iterable[str]
+) -> dict[str, int]:
+    """Rows of ``label | value`` pairs at the top of a sheet (until the first table title)."""
     out: dict[str, int] = {}
+    stop_names = {t.lower() for t in stops}
     for r in range(1, ws.max_row + 1):
         v = ws.cell(row=r, column=1).value
         if not isinstance(v, str):
             continue
         key = v.strip().lower()
-        if key == stop.lower():
+        if key in stop_names:
             break
         if key in labels:
-            out[labels[key]] = r
+            out.setdefault(labels[key], r)
     _check_merged(rd, ws, 1, max(out.values(), default=1))
     return out
 
@@ -971,7 +985,7 @@ def _estimate(rd: _Reader, t: _Table, r: int) -> Any:
 def _read_scenario_sheet(rd: _Reader, ws: Any, data: dict[str, Any]) -> None:
     labels = {"name": "name", "description": "description", "us": "us"}
     labels["utility scale"] = "utility_scale"
-    rows = _label_rows(rd, ws, labels, NOTES)
+    rows = _label_rows(rd, ws, labels, [NOTES])
     for key in ("name", "description", "us"):
         if key in rows:
             v = rd.text(ws, rows[key], 2, key)
@@ -1065,13 +1079,20 @@ def _read_issues_sheet(rd: _Reader, ws: Any, data: dict[str, Any]) -> None:
     data["issues"] = issues
 
 
-_PARTY_TABLES = [LEVELS, WEIGHTS, VALUES, SYNERGIES, LEVEL_PACKAGES]
+#: Each table of a party sheet and its column names.
+_PARTY_TABLES = {
+    LEVELS: LEVEL_COLS,
+    WEIGHTS: WEIGHT_COLS,
+    VALUES: VALUE_COLS,
+    SYNERGIES: SYNERGY_COLS,
+    LEVEL_PACKAGES: PACKAGE_COLS,
+}
 
 
 def _read_party_sheet(rd: _Reader, ws: Any) -> dict[str, Any]:
     labels = {PARTY_MARK.lower(): "name", "description": "description"}
     labels["utility scale"] = "utility_scale"
-    rows = _label_rows(rd, ws, labels, LEVELS)
+    rows = _label_rows(rd, ws, labels, _PARTY_TABLES)
     party: dict[str, Any] = {}
     name = rd.text(ws, rows.get("name", 1), 2, "B")
     if name is None:
@@ -1087,7 +1108,7 @@ def _read_party_sheet(rd: _Reader, ws: Any) -> dict[str, Any]:
             party["utility_scale"] = v
 
     def table(title: str, cols: list[str], required: bool = True) -> _Table | None:
-        stops = [s for s in _PARTY_TABLES if s != title]
+        stops = {t: names for t, names in _PARTY_TABLES.items() if t != title}
         return _table(rd, ws, title, cols, stops=stops, required=required)
 
     prefs: dict[str, Any] = {"weights": {}}
