@@ -472,3 +472,24 @@ def test_random_scenarios_with_awkward_names_round_trip(scenario) -> None:
     back, notes = roundtrip(scenario)
     assert notes == []
     assert dumps_scenario(back) == dumps_scenario(scenario)
+
+
+def test_missing_openpyxl_is_reported_clearly(tmp_path: Path, capsys, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a)
+    )
+    assert main(["template", "-o", str(tmp_path / "t.xlsx")]) == 1
+    assert "openpyxl is not installed; install it with: pip install" in capsys.readouterr().err
+    assert main(["frontier", "examples/saas_renewal.yaml", "--xlsx", str(tmp_path / "f.xlsx")]) == 1
+    assert "--xlsx needs openpyxl" in capsys.readouterr().err
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_scenario_commands_point_excel_files_to_import(tmp_path: Path, capsys) -> None:
+    book = tmp_path / "deal.xlsx"
+    book.write_bytes(scenario_to_xlsx(load_scenario("examples/job_offer.yaml")))
+    assert main(["validate", str(book)]) == 1
+    assert f"dealopt import {book} -o deal.yaml" in capsys.readouterr().err
