@@ -673,7 +673,7 @@ def template_xlsx() -> bytes:
     layout = _Layout(issue_row={}, n_issues=2)
     _write_party_sheet(example, _EXAMPLE_PARTY, layout, mark=EXAMPLE_MARK)
     example.sheet_properties.tabColor = "A6A6A6"
-    wb.active = 1
+    wb.active = 0  # open on the instructions
     return _bytes(wb)
 
 
