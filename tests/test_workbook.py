@@ -49,6 +49,12 @@ parties:
         rate: {"0": 0, "0.6": 70, "1.2": 100}
       synergies:
         - {when: {support: premium, price: 100}, bonus: -2.5, description: a penalty}
+    statements:
+      - {prefers: {support: premium, price: 100}, over: {support: basic, price: 90}, note: said so}
+      - {equal: [{rate: "0.6", price: 90}, {rate: "0", price: 85}]}
+      - {issue: rate, order: ["1.2", "0.6", "0"]}
+      - {issue: price, order: [80, 100, 120]}
+      - {swing: price, times: 2.5, than: support, note: twice}
   - name: "Seller: [Acme]*"
     reservation_value: {package: {price: 100, support: basic, rate: "0"}}
     aspiration: 75

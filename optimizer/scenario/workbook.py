@@ -7,7 +7,8 @@ Sheets (see README "Spreadsheets"):
   issue, the options (one per cell, ``option 1``, ``option 2``...) for a categorical one.
 * **one sheet per party** (cell A1 says ``Party``; B1 holds the name, the sheet title is only a
   label) -- *Walk-away point and aspiration*, *Weights*, *Values* (option scores and value shapes,
-  a piecewise shape one row per point), *Synergies*, and *Packages that set a level*. An estimate
+  a piecewise shape one row per point), *Synergies*, *Packages that set a level* and *Statements*
+  (what the party said, for dealopt estimate). An estimate
   is a number in ``likely`` alone, or a range in ``low``/``likely``/``high``.
 * **Constraints** -- one row per term, rows of one constraint share its number.
 * **Negotiation log** -- one row per term offered, rows of one offer share its number.
@@ -66,6 +67,9 @@ VALUE_COLS = [
 ]
 SYNERGY_COLS = ["issue 1", "option 1", "issue 2", "option 2", "bonus", "description"]
 PACKAGE_COLS = ["level", "issue", "option / value"]
+STATEMENTS = "Statements"
+STATEMENT_COLS = ["statement", "kind", "side", "issue", "option / value", "times", "than", "note"]
+STATEMENT_KINDS = ("prefers", "equal", "order", "swing")
 CONSTRAINT_COLS = [
     "constraint",
     "type",
@@ -423,8 +427,44 @@ def _write_party_sheet(
     last = w.row + max(layout.n_issues, 6)
     _choices(ws, _span(1, first, last), LEVEL_NAMES, "a level")
     _list_rule(ws, _span(2, first, last), issue_list, "an issue")
+    w.row = last + 2
+
+    w.title(
+        STATEMENTS,
+        "what the party said (dealopt estimate fits weights to it): prefers/over, equal (sides "
+        "A and B), order (best first), swing (issue matters times as much as than)",
+    )
+    w.header(STATEMENT_COLS)
+    first = w.row
+    for k, st in enumerate(party.get("statements") or [], 1):
+        for j, cells in enumerate(_statement_rows(st)):
+            w.line([k, *cells, st.get("note") if j == 0 else None])
+    last = w.row + 6
+    _choices(ws, _span(2, first, last), STATEMENT_KINDS, "a kind of statement")
+    _choices(ws, _span(3, first, last), ["prefers", "over", "A", "B"], "a side")
+    _list_rule(ws, _span(4, first, last), issue_list, "an issue")
+    _number_rule(ws, _span(6, first, last), 0)
     _widths(ws, {1: 30, 2: 24, 3: 12, 4: 12, 5: 12, 6: 12, 7: 10, 8: 12, 9: 12})
     ws.freeze_panes = "A2"
+
+
+def _statement_rows(st: dict[str, Any]) -> list[list[Any]]:
+    """kind, side, issue, option/value, times, than of each row of one statement."""
+    if "prefers" in st:
+        return [
+            ["prefers", side, i, v, None, None]
+            for side in ("prefers", "over")
+            for i, v in (st.get(side) or {}).items()
+        ]
+    if "equal" in st:
+        return [
+            ["equal", side, i, v, None, None]
+            for side, pkg in zip("AB", st["equal"], strict=False)
+            for i, v in pkg.items()
+        ]
+    if "order" in st:
+        return [["order", None, st.get("issue"), v, None, None] for v in st["order"]]
+    return [["swing", None, st.get("swing"), None, st.get("times"), st.get("than")]]
 
 
 def _write_constraints_sheet(ws: Any, data: dict[str, Any], parties: list[str], n: int) -> None:
@@ -1086,6 +1126,7 @@ _PARTY_TABLES = {
     VALUES: VALUE_COLS,
     SYNERGIES: SYNERGY_COLS,
     LEVEL_PACKAGES: PACKAGE_COLS,
+    STATEMENTS: STATEMENT_COLS,
 }
 
 
@@ -1185,7 +1226,81 @@ def _read_party_sheet(rd: _Reader, ws: Any) -> dict[str, Any]:
                 party[key] = est
     for key, pkg in packages.items():
         party.setdefault(key, {"package": pkg})
+    t = table(STATEMENTS, STATEMENT_COLS, required=False)
+    if t is not None:
+        statements = [
+            s for s in (_read_statement(rd, t, g) for g in _groups(rd, t, "statement")) if s
+        ]
+        if statements:
+            party["statements"] = statements
     return party
+
+
+def _read_statement(rd: _Reader, t: _Table, rows: list[int]) -> dict[str, Any] | None:
+    """One statement from its rows (see _statement_rows)."""
+    ws = t.ws
+    first = rows[0]
+    kinds = {
+        k.strip().lower()
+        for k in (rd.text(ws, r, t.col("kind"), "kind") for r in rows)
+        if k is not None
+    }
+    if len(kinds) != 1 or next(iter(kinds)) not in STATEMENT_KINDS:
+        rd.fail(ws, first, "kind", "a statement needs one kind: " + ", ".join(STATEMENT_KINDS))
+        return None
+    kind = kinds.pop()
+    out: dict[str, Any] = {}
+    note = rd.text(ws, first, t.col("note"), "note")
+    for r in rows[1:]:
+        if rd.text(ws, r, t.col("note"), "note") is not None:
+            rd.fail(ws, r, "note", f"goes on the statement's first row (row {first})")
+    if kind == "swing":
+        if len(rows) > 1:
+            rd.fail(ws, rows[1], "statement", "a swing statement has one row")
+        out = {
+            "swing": rd.text(ws, first, t.col("issue"), "issue"),
+            "times": rd.number(ws, first, t.col("times"), "times"),
+            "than": rd.text(ws, first, t.col("than"), "than"),
+        }
+        for key, col in (("swing", "issue"), ("times", "times"), ("than", "than")):
+            if out[key] is None:
+                rd.fail(ws, first, col, "a swing statement needs an issue, times and than")
+                return None
+    elif kind == "order":
+        issue = rd.text(ws, first, t.col("issue"), "issue")
+        order = [rd.scalar(ws, r, t.col("option / value"), "option / value") for r in rows]
+        if issue is None or any(v is None for v in order):
+            rd.fail(
+                ws, first, "issue", "an order names its issue and one option per row, best first"
+            )
+            return None
+        out = {"issue": issue, "order": order}
+    else:
+        sides = ("prefers", "over") if kind == "prefers" else ("a", "b")
+        pkgs: dict[str, dict[str, Any]] = {s: {} for s in sides}
+        for r in rows:
+            side = (rd.text(ws, r, t.col("side"), "side") or "").strip().lower()
+            issue = rd.text(ws, r, t.col("issue"), "issue")
+            value = rd.scalar(ws, r, t.col("option / value"), "option / value")
+            if side not in pkgs:
+                rd.fail(
+                    ws,
+                    r,
+                    "side",
+                    f"is {' or '.join(x if kind == 'prefers' else x.upper() for x in sides)}",
+                )
+            elif issue is None or value is None:
+                rd.fail(ws, r, "issue", "a term names its issue and an option or value")
+            else:
+                pkgs[side][issue] = value
+        out = (
+            {"prefers": pkgs["prefers"], "over": pkgs["over"]}
+            if kind == "prefers"
+            else {"equal": [pkgs["a"], pkgs["b"]]}
+        )
+    if note is not None:
+        out["note"] = note
+    return out
 
 
 def _read_values(rd: _Reader, t: _Table) -> dict[str, Any]:
