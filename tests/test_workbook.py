@@ -31,6 +31,7 @@ description: |
   kept.
 us: Buyer
 utility_scale: 10
+money_issue: price
 metadata:
   source: a test
   count: 3

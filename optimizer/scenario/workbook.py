@@ -280,6 +280,11 @@ def _write_scenario_sheet(ws: Any, data: dict[str, Any]) -> None:
     w.label(
         "Utility scale", data.get("utility_scale"), "utility of a party's best package (blank: 100)"
     )
+    w.label(
+        "Money issue",
+        data.get("money_issue"),
+        "the numeric issue whose unit is money (blank: the most weighted one with a currency)",
+    )
     w.row += 1
     w.title(NOTES, "free-form notes; format JSON for lists and mappings")
     w.header(NOTE_COLS)
@@ -1025,8 +1030,9 @@ def _estimate(rd: _Reader, t: _Table, r: int) -> Any:
 def _read_scenario_sheet(rd: _Reader, ws: Any, data: dict[str, Any]) -> None:
     labels = {"name": "name", "description": "description", "us": "us"}
     labels["utility scale"] = "utility_scale"
+    labels["money issue"] = "money_issue"
     rows = _label_rows(rd, ws, labels, [NOTES])
-    for key in ("name", "description", "us"):
+    for key in ("name", "description", "us", "money_issue"):
         if key in rows:
             v = rd.text(ws, rows[key], 2, key)
             if v is not None:
