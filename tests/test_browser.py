@@ -352,3 +352,53 @@ def test_proposal_draft_edited_and_pdf_rendered(page, server) -> None:
     first = Image.open(pages[0]).convert("L")
     lo, hi = first.getextrema()
     assert hi - lo > 100, "the first page is blank"
+
+
+def test_spreadsheets_in_and_out(page, server, tmp_path: Path) -> None:
+    """Upload an .xlsx scenario, download it back as Excel, the template and the results."""
+    from openpyxl import load_workbook
+
+    from optimizer import Scenario
+    from optimizer.scenario.files import dumps_scenario
+    from optimizer.scenario.workbook import scenario_to_xlsx, xlsx_to_scenario
+
+    solar = Scenario.load(ROOT / "examples" / "solar_bid.yaml")
+    book = tmp_path / "solar.xlsx"
+    book.write_bytes(scenario_to_xlsx(solar))
+    page.goto(server + "/")
+    page.locator("h1").filter(has_text="Scenario").wait_for()
+    _idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(book))
+    page.get_by_text("from solar.xlsx").wait_for()
+    _no_exception(page, "xlsx upload")
+    _shot(page, "xlsx_upload")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download scenario (Excel)").click()
+    got = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(got)
+    assert got.suffix == ".xlsx"
+    back, _ = xlsx_to_scenario(got.read_bytes())
+    assert dumps_scenario(back) == dumps_scenario(solar)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download blank template (Excel)").click()
+    dl.value.save_as(tmp_path / "template.xlsx")
+    assert "How to fill in" in load_workbook(tmp_path / "template.xlsx").sheetnames
+    page.get_by_role("button", name="Download blank template (Excel)").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "xlsx_downloads.png"))
+    _nav(page, "Win-win packages")
+    _no_exception(page, "win-win after xlsx upload")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download Excel").click()
+    dl.value.save_as(tmp_path / "winwin.xlsx")
+    rows = list(load_workbook(tmp_path / "winwin.xlsx")["Win-win packages"].values)
+    assert rows[1][0] == "on the table" and rows[2][0] == 1
+    page.get_by_role("button", name="Download Excel").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "winwin_downloads.png"))
+    _nav(page, "Trade-off map")
+    _no_exception(page, "trade-off map after xlsx upload")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").click()
+    dl.value.save_as(tmp_path / "frontier.csv")
+    assert (tmp_path / "frontier.csv").read_text().startswith("package,")
+    page.get_by_role("button", name="Download CSV").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "frontier_downloads.png"))

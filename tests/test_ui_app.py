@@ -818,3 +818,75 @@ def test_an_upload_past_the_size_cap_or_too_slow_is_refused_with_a_message() -> 
     house = ROOT / "examples" / "house_purchase.json"
     data, err = parse_upload(house.read_bytes(), house.name)
     assert err is None and Scenario.from_dict(data) == Scenario.load(house)
+
+
+def _record_downloads(monkeypatch) -> dict[str, tuple[str, bytes]]:
+    """Every download button's file name and bytes, by label (the app runs in this process)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: dict[str, tuple[str, bytes]] = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        seen[label] = (file_name, raw)
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen
+
+
+def test_excel_upload_and_downloads(monkeypatch) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from optimizer.scenario.files import dumps_scenario
+    from optimizer.scenario.workbook import scenario_to_xlsx, xlsx_to_scenario
+
+    seen = _record_downloads(monkeypatch)
+    at = _app()
+    solar = Scenario.load(ROOT / "examples" / "solar_bid.yaml")
+    raw = scenario_to_xlsx(solar)
+    at.file_uploader(key="upload").upload("solar.xlsx", raw, "application/octet-stream").run()
+    assert not at.exception
+    assert _scenario(at) == solar
+    assert at.session_state[state.SOURCE] == "solar.xlsx"
+    labels = [d.proto.label for d in at.download_button]
+    assert "Download scenario (Excel)" in labels and "Download blank template (Excel)" in labels
+    name, data = seen["Download scenario (Excel)"]
+    assert name.endswith(".xlsx")
+    back, _ = xlsx_to_scenario(data)
+    assert dumps_scenario(back) == dumps_scenario(solar)
+    name, data = seen["Download blank template (Excel)"]
+    assert (
+        name == "dealopt_template.xlsx"
+        and "How to fill in" in load_workbook(io.BytesIO(data)).sheetnames
+    )
+
+    # A hand-edited workbook with a mistake: located message, the scenario stays as it was.
+    wb = load_workbook(io.BytesIO(raw))
+    wb["Issues"]["F2"] = "lots"
+    buf = io.BytesIO()
+    wb.save(buf)
+    at.file_uploader(key="upload").set_value(
+        ("bad.xlsx", buf.getvalue(), "application/octet-stream")
+    )
+    at.run()
+    assert not at.exception
+    assert 'sheet "Issues" row 2 column "max": must be a number, not text \'lots\'' in _texts(at)
+    assert _scenario(at) == solar
+
+    # Results out: win-win packages and the frontier as CSV and Excel.
+    seen.clear()
+    _goto(at, "screens/winwin.py")
+    assert {"Download CSV", "Download Excel"} <= set(seen)
+    name, data = seen["Download Excel"]
+    assert name.endswith("win_win_packages.xlsx")
+    rows = list(load_workbook(io.BytesIO(data))["Win-win packages"].iter_rows(values_only=True))
+    assert rows[0][0] == "package" and rows[1][0] == "on the table" and rows[2][0] == 1
+    seen.clear()
+    _goto(at, "screens/tradeoff.py")
+    name, data = seen["Download CSV"]
+    assert name.endswith("pareto_frontier.csv")
+    assert data.decode().startswith("package,")

@@ -17,7 +17,7 @@ in a scenario file, kept even while invalid so nothing typed is lost) and the la
 * ``state.commit() -> list[Problem]`` -- re-validate the (mutated) raw data.
 * ``state.get_problems() -> list[Problem]`` -- the current data's errors; ``state.get_warnings()``.
 * ``state.set_status(issue, status, value=...)`` -- change one issue's status (and value on the table).
-* ``state.load_example(name)``, ``state.load_text(text, filename)``, ``state.new_blank()`` -- start over.
+* ``state.load_example(name)``, ``state.new_blank()`` -- start over.
 * ``state.examples() -> list[Example]`` -- the ready scenarios in ``examples/`` (name, path, title).
 * ``state.revision()`` / ``state.wkey(*parts)`` -- widget keys that change when a new scenario is
   loaded, so form widgets are rebuilt from the new data instead of keeping stale values.
@@ -88,7 +88,9 @@ from optimizer.errors import (
     ScenarioValidationError,
     WorkspaceError,
 )
+from optimizer.reports.tables import package_table, to_csv, to_xlsx
 from optimizer.scenario.models import Problem, Scenario
+from optimizer.scenario.workbook import scenario_to_xlsx, template_xlsx, xlsx_to_data
 from ui.components import background, words
 from ui.text import md
 from ui.workspace import Workspace, dumps
@@ -500,18 +502,6 @@ def _parse(text: str, filename: str) -> Any:
     return parse_text(text, fmt=fmt, source=filename)
 
 
-def load_text(text: str, filename: str = "<upload>") -> str | None:
-    """Start a new negotiation from uploaded YAML/JSON text; an error message when it cannot be
-    parsed at all. Parsed data is kept even when it breaks scenario rules (the form flags them)."""
-    try:
-        data = _parse(text, filename)
-    except ScenarioFileError as e:
-        return str(e)
-    start_negotiation(data, source=filename, note=f"uploaded {filename}")
-    st.session_state[LOAD_ERROR] = None
-    return None
-
-
 def apply_text(text: str, filename: str = "edited.yaml") -> str | None:
     """Replace the data of the *current* negotiation with edited YAML/JSON text (a new version);
     an error message when it cannot be parsed (the data is then unchanged)."""
@@ -521,6 +511,27 @@ def apply_text(text: str, filename: str = "edited.yaml") -> str | None:
         return str(e)
     set_data(data, source="edited YAML", reset_widgets=True, note="edited as YAML")
     return None
+
+
+def load_workbook_bytes(
+    raw: bytes, filename: str = "<upload>.xlsx"
+) -> tuple[str | None, list[str]]:
+    """Load an uploaded .xlsx scenario workbook: (error message or None, the reader's notes).
+
+    Cell problems (a text in a number cell, merged cells...) are an error naming sheet, row and
+    column; data that reads but breaks scenario rules is kept, and the form flags each problem."""
+    try:
+        data, notes = xlsx_to_data(raw, filename)
+    except ScenarioValidationError as e:
+        return (
+            f"{filename}: {len(e.problems)} problem(s) in the workbook:\n\n"
+            + "\n".join(f"- {p}" for p in e.problems)
+        ), []
+    except (ScenarioFileError, DealoptError) as e:
+        return str(e), []
+    start_negotiation(data, source=filename, note=f"uploaded {filename}")
+    st.session_state[LOAD_ERROR] = None
+    return None, [str(n) for n in notes]
 
 
 def new_blank() -> None:
@@ -602,6 +613,69 @@ def download_button(container: Any = st, key: str = "download_scenario") -> None
         key=key,
         help="Everything you entered, as a scenario file you can load again or use with dealopt.",
         width="stretch",
+    )
+
+
+def download_name_as(suffix: str) -> str:
+    """The download name with another suffix (``.xlsx``, ``.csv``)."""
+    return download_name().removesuffix(".yaml") + suffix
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_download_buttons(container: Any = st, key: str = "download_xlsx") -> None:
+    """Download the scenario as an Excel workbook (when it is valid) and the blank template."""
+    c1, c2 = container.columns(2)
+    scenario = get_scenario()
+    c1.download_button(
+        "Download scenario (Excel)",
+        data=scenario_to_xlsx(scenario) if scenario is not None else b"",
+        file_name=download_name_as(".xlsx"),
+        mime=XLSX_MIME,
+        key=key,
+        disabled=scenario is None,
+        help="The scenario as a workbook to share or edit in Excel; upload it again above."
+        if scenario is not None
+        else "Fix the problems first: a workbook is made from a valid scenario.",
+        width="stretch",
+        icon=":material/table_view:",
+    )
+    c2.download_button(
+        "Download blank template (Excel)",
+        data=template_xlsx(),
+        file_name="dealopt_template.xlsx",
+        mime=XLSX_MIME,
+        key=key + "_template",
+        help="A blank workbook to fill in from scratch, with a worked example party sheet.",
+        width="stretch",
+        icon=":material/grid_on:",
+    )
+
+
+def result_downloads(scenario: Scenario, result: Any, key: str, container: Any = st) -> None:
+    """CSV and Excel downloads of a result's packages (win-win packages or frontier points)."""
+    table = package_table(scenario, result)
+    stem = download_name_as("") + "_" + table.title.lower().replace(" ", "_").replace("-", "_")
+    c1, c2, _ = container.columns([1, 1, 2])
+    c1.download_button(
+        "Download CSV",
+        data=to_csv(table),
+        file_name=stem + ".csv",
+        mime="text/csv",
+        key=key + "_csv",
+        icon=":material/download:",
+        width="stretch",
+    )
+    c2.download_button(
+        "Download Excel",
+        data=to_xlsx(table),
+        file_name=stem + ".xlsx",
+        mime=XLSX_MIME,
+        key=key + "_xlsx",
+        icon=":material/table_view:",
+        width="stretch",
+        help="Changed terms highlighted, gains per side and P(win-win) when there are ranges.",
     )
 
 

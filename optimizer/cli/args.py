@@ -86,3 +86,56 @@ def add_solver_args(
         "--solver", choices=["highs", "cbc"], default=None, help="MILP solver (default: highs)"
     )
     p.add_argument("--time-limit", type=seconds, default=None, metavar="S", help=time_help)
+
+
+def save_output(path: str, content: str | bytes, force: bool) -> None:
+    """Write a command's output file through the library's one save function; an existing file is
+    replaced only with ``--force`` (the message says so)."""
+    from optimizer.errors import DealoptError
+    from optimizer.scenario.files import save_file
+
+    try:
+        save_file(path, content, overwrite=force)
+    except FileExistsError:
+        raise DealoptError(f"{path} exists; pass --force to replace it") from None
+
+
+def add_table_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--csv FILE``, ``--xlsx FILE`` and ``--force``: save the result's table besides printing."""
+    p.add_argument("--csv", metavar="FILE", help=f"also save {what} as CSV")
+    p.add_argument("--xlsx", metavar="FILE", help=f"also save {what} as a formatted .xlsx sheet")
+    p.add_argument("--force", action="store_true", help="replace an existing --csv/--xlsx file")
+
+
+def check_table_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a wrong --csv/--xlsx before any search runs (suffix, existing file without --force)."""
+    from pathlib import Path
+
+    from optimizer.errors import DealoptError
+
+    if args.xlsx and not args.xlsx.lower().endswith((".xlsx", ".xlsm")):
+        parser.error(f"--xlsx {args.xlsx!r}: the file name must end in .xlsx")
+    for path in (args.csv, args.xlsx):
+        if path and Path(path).exists() and not args.force:
+            raise DealoptError(f"{path} exists; pass --force to replace it")
+    if args.xlsx:
+        from importlib.util import find_spec
+
+        if find_spec("openpyxl") is None:
+            raise DealoptError(
+                "--xlsx needs openpyxl; install it with: pip install 'openpyxl>=3.1' (or make venv)"
+            )
+
+
+def save_table(args: argparse.Namespace, table: object) -> None:
+    """Write the --csv / --xlsx files of a result table (optimizer.reports.tables.Table)."""
+    import sys
+
+    from optimizer.reports.tables import to_csv, to_xlsx
+
+    if args.csv:
+        save_output(args.csv, to_csv(table), args.force)  # type: ignore[arg-type]
+        print(f"{args.csv}: wrote {table.title} (CSV)", file=sys.stderr)  # type: ignore[attr-defined]
+    if args.xlsx:
+        save_output(args.xlsx, to_xlsx(table), args.force)  # type: ignore[arg-type]
+        print(f"{args.xlsx}: wrote {table.title} (xlsx)", file=sys.stderr)  # type: ignore[attr-defined]

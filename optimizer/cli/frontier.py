@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from optimizer.cli.args import add_solver_args, bounded_int
+from optimizer.cli.args import (
+    add_solver_args,
+    add_table_args,
+    bounded_int,
+    check_table_args,
+    save_table,
+)
 
 #: Kept in step with optimizer.searches.frontier (not imported: it loads numpy and the engine).
 DEFAULT_MAX_POINTS = 10_000
@@ -42,13 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"keep at most N frontier points (default {DEFAULT_MAX_POINTS:,}; more are thinned, "
         "spread along the frontier, and the result says capped)",
     )
-    p.set_defaults(handler=_frontier)
+    add_table_args(p, "the frontier points")
+    p.set_defaults(handler=_frontier, _parser=p)
 
 
 def _frontier(args: argparse.Namespace) -> int:
     from optimizer.scenario.files import load_scenario
     from optimizer.searches.frontier import frontier
 
+    check_table_args(args._parser, args)
     scenario = load_scenario(args.file)
     result = frontier(
         scenario,
@@ -58,6 +66,10 @@ def _frontier(args: argparse.Namespace) -> int:
         method=args.method,
         max_points=args.max_points,
     )
+    if args.csv or args.xlsx:
+        from optimizer.reports.tables import package_table
+
+        save_table(args, package_table(scenario, result))
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
     else:

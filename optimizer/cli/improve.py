@@ -22,10 +22,13 @@ from optimizer.cli.args import (
     MAX_SAMPLES,
     MAX_TOP,
     add_solver_args,
+    add_table_args,
     bounded_int,
+    check_table_args,
     nonneg_int,
     positive_int,
     probability,
+    save_table,
 )
 
 OBJECTIVE_NAMES = {
@@ -89,7 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with --robust, also the samples of the robust search",
     )
     p.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="random seed")
-    p.set_defaults(handler=_improve)
+    add_table_args(p, "the packages")
+    p.set_defaults(handler=_improve, _parser=p)
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -102,6 +106,7 @@ def _improve(args: argparse.Namespace) -> int:
 
     if args.meso is not None and args.robust is not None:
         return _fail("choose either --meso or --robust, not both", 2)
+    check_table_args(args._parser, args)
     scenario = load_scenario(args.file)
     if args.meso is not None:
         from optimizer.searches.meso import equivalent_offers
@@ -143,6 +148,10 @@ def _improve(args: argparse.Namespace) -> int:
 
     annotate_money(scenario, result)
     check = table_below_walkaway(scenario, solver=args.solver, time_limit=args.time_limit)
+    if args.csv or args.xlsx:
+        from optimizer.reports.tables import package_table
+
+        save_table(args, package_table(scenario, result))
     if args.json:
         data = result.to_json_dict()
         if check.below:

@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "optimizer.cli.report",
     "optimizer.cli.uncertainty",
     "optimizer.cli.estimate",
+    "optimizer.cli.sheets",
 ]
 
 

@@ -1,6 +1,6 @@
 """``dealopt summary``, ``dealopt log`` and ``dealopt proposal``: from packages to the table.
 
-* ``summary FILE [--json]`` -- the progress summary in the article's words ("We have agreed on A
+* ``summary FILE [--json] [--csv FILE] [--xlsx FILE]`` -- the progress summary in the article's words ("We have agreed on A
   and B. C is still provisional and D is in good shape. Now we're having trouble with E.") and
   what is left to gain.
 * ``log FILE [--json]`` -- the offers and counter-offers with every party's utility per round and
@@ -20,7 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optimizer.cli.args import MAX_MESO, MAX_PACKAGE_RANK, add_solver_args, bounded_int
+from optimizer.cli.args import (
+    MAX_MESO,
+    MAX_PACKAGE_RANK,
+    add_solver_args,
+    add_table_args,
+    bounded_int,
+    check_table_args,
+    save_table,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("file", help="scenario file (.yaml, .yml or .json)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_solver_args(s)
+    add_table_args(s, "the summary per issue")
     s.set_defaults(handler=_summary, _parser=s)
 
     g = sub.add_parser(
@@ -119,9 +128,14 @@ def _summary(args: argparse.Namespace) -> int:
     from optimizer.scenario.models import numbers_out
     from optimizer.searches.improve import improve
 
+    check_table_args(args._parser, args)
     scenario = load_scenario(args.file)
     res = improve(scenario, top=TOP_PACKAGES, solver=args.solver, time_limit=args.time_limit)
     s = progress_summary(scenario, solver=args.solver, improve_result=res)
+    if args.csv or args.xlsx:
+        from optimizer.reports.tables import summary_table
+
+        save_table(args, summary_table(scenario, s))
     if args.json:
         print(json.dumps(numbers_out(s.model_dump(mode="json")), indent=2, ensure_ascii=False))
     else:

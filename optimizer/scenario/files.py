@@ -480,7 +480,13 @@ def file_format(path: str | Path) -> str:
 def read_text(path: str | Path) -> str:
     """A scenario file's text (UTF-8, a BOM dropped), with the guards of ``read_bytes``."""
     src = str(path)
-    raw = read_bytes(Path(path), "a scenario file")
+    p = Path(path)
+    raw = read_bytes(p, "a scenario file")
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise ScenarioFileError(
+            f"{src}: an Excel workbook; turn it into a scenario file first: "
+            f"dealopt import {src} -o {p.with_suffix('.yaml').name}"
+        )
     if b"\x00" in raw:
         raise ScenarioFileError(f"{src}: binary data, not a YAML or JSON text file")
     try:
@@ -1292,6 +1298,12 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def save_file(path: str | Path, content: str | bytes, *, overwrite: bool = False) -> Path:
+    """Text (as UTF-8) or bytes through ``save_bytes``: workbooks, CSV and other outputs."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return save_bytes(path, data, overwrite=overwrite)
 
 
 def scenario_json_schema() -> dict[str, Any]:

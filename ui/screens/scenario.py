@@ -27,6 +27,8 @@ PAGE_ICON = ":material/edit_note:"
 YAML_TEXT = "dealopt_yaml_text"  # kept text of the YAML editor while it does not parse
 CONSTRAINTS_TEXT = "dealopt_constraints_text"
 UPLOADED = "dealopt_uploaded_id"
+WORKBOOK_ERROR = "dealopt_upload_workbook"
+WORKBOOK_NOTES = "dealopt_workbook_notes"
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,13 +124,20 @@ def _start_section() -> None:
         )
     with c2:
         up = st.file_uploader(
-            "Or upload a scenario file (YAML or JSON)", type=["yaml", "yml", "json"], key="upload"
+            "Or upload a scenario file (YAML, JSON or Excel)",
+            type=["yaml", "yml", "json", "xlsx"],
+            key="upload",
         )
     with c3:
         st.button("Start blank", key="start_blank", on_click=_blank, icon=":material/note_add:")
     if up is not None and st.session_state.get(UPLOADED) != up.file_id:
         st.session_state[UPLOADED] = up.file_id
+        st.session_state[WORKBOOK_ERROR] = False
+        st.session_state[WORKBOOK_NOTES] = []
         raw = up.getvalue()
+        if up.name.lower().endswith(".xlsx"):
+            _upload_workbook(up.name, raw)
+            return
         with st.spinner(f"Reading {up.name}…"):
             # a size cap, then a worker process with time and memory limits (ui/upload.py)
             data, err = parse_upload(raw, up.name)
@@ -138,8 +147,8 @@ def _start_section() -> None:
         if data is None and err and "not UTF-8" in err:
             state.error_box(err)
             return
-        if data is not None:
-            state.set_data(data, source=up.name, reset_widgets=True)
+        if data is not None:  # a new negotiation in the workspace: nothing is replaced
+            state.start_negotiation(data, source=up.name, note=f"uploaded {up.name}")
             st.session_state[state.LOAD_ERROR] = None
         if err:
             st.session_state[YAML_TEXT] = raw.decode("utf-8-sig")  # kept to fix in the YAML tab
@@ -152,11 +161,40 @@ def _start_section() -> None:
     if st.session_state.get("dealopt_upload_error"):
         state.error_box(
             st.session_state["dealopt_upload_error"]
-            + "\n\nThe text is kept in the **YAML** tab below so you can fix it."
+            + (
+                "\n\nFix the workbook and upload it again; the scenario below is unchanged."
+                if st.session_state.get(WORKBOOK_ERROR)
+                else "\n\nThe text is kept in the **YAML** tab below so you can fix it."
+            )
+        )
+    if st.session_state.get(WORKBOOK_NOTES):
+        st.info(
+            "Read from the workbook, with notes:\n\n"
+            + "\n".join(f"- {n}" for n in st.session_state[WORKBOOK_NOTES]),
+            icon=":material/info:",
         )
     load_error = st.session_state.get(state.LOAD_ERROR)
     if load_error:
         state.error_box(load_error)
+
+
+def _upload_workbook(name: str, raw: bytes) -> None:
+    """An uploaded .xlsx workbook: loaded, or its located problems shown (nothing is replaced)."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        state.error_box(
+            f"{name}: the file is larger than the {MAX_UPLOAD_BYTES / 1e6:.1f} MB an upload may be"
+        )
+        return
+    err, notes = state.load_workbook_bytes(raw, name)
+    st.session_state[WORKBOOK_NOTES] = notes
+    if err:
+        st.session_state["dealopt_upload_error"] = err
+        st.session_state[WORKBOOK_ERROR] = True
+    else:
+        st.session_state.pop(YAML_TEXT, None)
+        st.session_state.pop(CONSTRAINTS_TEXT, None)
+        st.session_state["dealopt_upload_error"] = None
+    st.rerun()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1120,6 +1158,7 @@ def page() -> None:
         _yaml_tab()
     st.divider()
     state.download_button(st, key="download_scenario")
+    state.workbook_download_buttons(st, key="download_xlsx")
 
 
 page()

@@ -350,6 +350,7 @@ def page() -> None:
         + (f" · {result.method}" if result.method else "")
         + f" · computed in {outcome.seconds:.2f} s"
     )
+    state.result_downloads(scenario, result, key="frontier_download")
     fmt = _label(result, x, y)
     c1, c2 = st.columns(2)
     c1.selectbox("Selected package", list(range(n)), format_func=fmt, key=PICK_A)

@@ -115,6 +115,7 @@ def page() -> None:
     )
     if result.explanation:
         st.caption(md(result.explanation))
+    state.result_downloads(scenario, result, key="winwin_download")
     _explanations(scenario, result.packages, names)
 
 
