@@ -19,6 +19,7 @@ import streamlit as st
 from optimizer.errors import DealoptError
 from optimizer.scenario.models import Scenario, format_number
 from ui import state
+from ui.text import md
 
 COMPARE = "Set by comparing packages"
 OFFERS = "Learn from their offers"
@@ -126,7 +127,7 @@ def _package_card(col: Any, title: str, pkg: dict[str, Any], s: Scenario) -> Non
     with col.container(border=True):
         st.markdown(f"**{title}**")
         for k, v in pkg.items():
-            st.markdown(f"- {k}: **{s.issue(k).display(v)}**")
+            st.markdown(f"- {md(k)}: **{md(s.issue(k).display(v))}**")
 
 
 def _compare(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
@@ -142,15 +143,15 @@ def _compare(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
     if est.inconsistencies:
         st.warning(
             "Some answers contradict each other; the fit keeps them with the least change:\n\n"
-            + "\n".join(f"- {i.location}: {i.text}" for i in est.inconsistencies),
+            + "\n".join(f"- {md(i.location)}: {md(i.text)}" for i in est.inconsistencies),
             icon=":material/warning:",
         )
     q = _question(key, party, s)
     if q.informative:
-        st.markdown(f"**Which would {party} rather have?**")
+        st.markdown(f"**Which would {md(party)} rather have?**")
         others = [n for n in s.issue_names if n not in q.prefers]
         if others:
-            st.caption("Everything else is the same in both: " + ", ".join(others) + ".")
+            st.caption("Everything else is the same in both: " + md(", ".join(others)) + ".")
         a, b = st.columns(2)
         _package_card(a, "Package A", q.prefers, s)
         _package_card(b, "Package B", q.over, s)
@@ -223,7 +224,7 @@ def _offers(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
     if est.inconsistencies:
         st.warning(
             "Some offers do not fit the rest (the fit changes them as little as it can):\n\n"
-            + "\n".join(f"- {i.location}: {i.text}" for i in est.inconsistencies),
+            + "\n".join(f"- {md(i.location)}: {md(i.text)}" for i in est.inconsistencies),
             icon=":material/warning:",
         )
     st.markdown("**Weights before and after** (share of the total, %)")

@@ -19,6 +19,7 @@ import streamlit as st
 from ui import editing as ed
 from ui import state
 from ui.components import fields
+from ui.text import md
 
 
 def _scores(data: dict[str, Any], j: int, iname: str) -> dict[str, Any]:
@@ -46,9 +47,9 @@ def score_grid(data: dict[str, Any], parties: list[dict[str, Any]], issue: dict[
     options = [str(o) for o in ed.as_list(issue.get("options"))]
     widths = [1.4] + [1.0] * len(parties)
     head = st.columns(widths, vertical_alignment="bottom")
-    head[0].markdown(f"**{iname}**")
+    head[0].markdown(f"**{md(iname)}**")
     for col, p in zip(head[1:], parties, strict=True):
-        col.markdown(f"**{p.get('name', '')}**")
+        col.markdown(f"**{md(p.get('name', ''))}**")
     for opt in options:
         cols = st.columns(widths, vertical_alignment="top")
         cols[0].markdown(opt)

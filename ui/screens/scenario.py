@@ -505,7 +505,7 @@ def _directions(data: dict[str, Any], j: int, issue: dict[str, Any]) -> None:
             "less is better (the buyer on a price), or best at one value.",
         )
     if guess is not None and st.session_state.get(guessed):
-        st.caption(f":material/lightbulb: {guess[1]}")
+        st.caption(f":material/lightbulb: {md(guess[1])}")
     elif guess is not None and any(
         current.get(p) not in (g, "peak", "piecewise") for p, g in guess[0].items()
     ):

@@ -12,6 +12,7 @@ from optimizer.errors import WorkspaceError
 from ui import state
 from ui.components import compare
 from ui.components.workspace_panel import when
+from ui.text import md
 
 PAGE_ORDER = 70
 PAGE_TITLE = "Versions"
@@ -85,7 +86,7 @@ def page() -> None:
         return
     name = str(state.get_data().get("name", "")) if isinstance(state.get_data(), dict) else ""
     st.caption(
-        f"Every change to **{name}** is saved automatically as a version. Compare any two, see "
+        f"Every change to **{md(name)}** is saved automatically as a version. Compare any two, see "
         "what changed and how the best package moved, and restore an earlier one (that adds a "
         "new version, so nothing is ever lost)."
     )
