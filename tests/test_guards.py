@@ -228,14 +228,23 @@ def test_cli_package_rank_objective_and_file(tmp_path: Path, capsys) -> None:
         for issue in s.issues:
             shown = issue.display(res.packages[1].package[issue.name])
             assert f"| {shown} |" in md
-    pkg = dict(s.reference(), **{"support tier": "premium", "renewal price cap": "5%"})
+    pkg = dict(s.reference(), **{"payment terms": "net 60", "renewal price cap": "5%"})
     pkg["price per seat"] = 58
     path = tmp_path / "pkg.yaml"
     path.write_text("\n".join(f'"{k}": "{v}"' for k, v in pkg.items()), encoding="utf-8")
     assert main(["proposal", str(SAAS), "--package-file", str(path)]) == 0
     md = capsys.readouterr().out
     assert "| price per seat | changed in this package | 56 USD/month | 58 USD/month |" in md
-    assert "| support tier | changed in this package | standard | premium |" in md
+    assert "| payment terms | changed in this package | net 30 | net 60 |" in md
+    # A typed package that breaks a hard rule (premium support over our budget) is refused,
+    # naming the rule; --override proposes it and the internal brief records the override.
+    over = tmp_path / "over.yaml"
+    pkg["support tier"] = "premium"
+    over.write_text("\n".join(f'"{k}": "{v}"' for k, v in pkg.items()), encoding="utf-8")
+    assert main(["proposal", str(SAAS), "--package-file", str(over)]) == 1
+    assert "breaks our annual software budget of 180 kUSD" in capsys.readouterr().err
+    assert main(["proposal", str(SAAS), "--package-file", str(over), "--override"]) == 0
+    capsys.readouterr()
     bad = tmp_path / "bad.yaml"
     bad.write_text("price per seat: 58\nsupport tier: gold\n", encoding="utf-8")
     assert main(["proposal", str(SAAS), "--package-file", str(bad)]) == 1

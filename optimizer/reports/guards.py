@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer.engine.money import annotate_packages, money_issue, money_texts
+from optimizer.engine.reference import package_breaks
 from optimizer.engine.results import package_result
 from optimizer.errors import ProposalGuardError
 from optimizer.reports.explain import english_list
@@ -36,7 +37,7 @@ WALKAWAY_TOP = 3
 
 @dataclass(frozen=True)
 class GuardProblem:
-    """One guard a package breaks: ``below_walkaway`` or ``behind_our_offer``."""
+    """One guard a package breaks: ``breaks_rule``, ``below_walkaway`` or ``behind_our_offer``."""
 
     kind: str
     text: str
@@ -79,7 +80,10 @@ def our_latest_offer(scenario: Scenario) -> tuple[int, float] | None:
 def check_package(scenario: Scenario, package: dict[str, Any]) -> list[GuardProblem]:
     """The guards a package breaks (empty when it is safe to propose)."""
     ours = our_utility(scenario, package)
-    out: list[GuardProblem] = []
+    out: list[GuardProblem] = [
+        GuardProblem("breaks_rule", f"it breaks {b.text}, so it is not a possible deal", ours, ours)
+        for b in package_breaks(scenario, package)
+    ]
     walk = scenario.reservation(scenario.us_name)
     if walk is not None and ours < walk - TIE_TOL:
         out.append(
