@@ -74,6 +74,12 @@ def _type_scores(pg, speed: str, values: dict[tuple[str, str], int]) -> None:
         pg.keyboard.press("Tab")
         if delay:
             pg.wait_for_timeout(delay)
+        else:
+            # "burst" and "paste" are about the keys of one cell arriving at once (no delay
+            # between keys); the next cell waits for the app to take the last one. Tabbing on
+            # while that rerun is still running can still lose a value under heavy load: a known
+            # gap, kept open in issue 9's note, not hidden here.
+            _idle(pg)
 
 
 @pytest.mark.parametrize("speed", list(SCORE_ISSUES))

@@ -191,13 +191,13 @@ def _compare(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
     else:
         st.success(
             "No comparison can narrow the ranges further: every answer would agree with what "
-            f"{party} already said.",
+            f"{md(party)} already said.",
             icon=":material/check_circle:",
         )
     st.markdown("**Weights forming** (share of the total, %; low / likely / high)")
     st.dataframe(_weights_table(est), hide_index=True, key=state.wkey("learn", party, "weights"))
     st.button(
-        f"I've had enough: keep these as {party}'s weights and values",
+        f"I've had enough: keep these as {md(party)}'s weights and values",
         key=state.wkey("learn", party, "keep"),
         on_click=_adopt,
         args=(data, s, est),
@@ -209,14 +209,14 @@ def _offers(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
     n = sum(o.by == party for o in s.history)
     if not n:
         st.info(
-            f"The negotiation log has no offers by {party} yet. Record them on the Progress page; "
+            f"The negotiation log has no offers by {md(party)} yet. Record them on the Progress page; "
             "each offer it makes instead of accepting ours, and each concession, is evidence.",
             icon=":material/info:",
         )
         return
     est = _fit(key, party, s)
     st.markdown(
-        f"Fitted to {n} offer(s) by {party}"
+        f"Fitted to {n} offer(s) by {md(party)}"
         + (f" and {est.evidence['statements']} statement(s)" if est.evidence["statements"] else "")
         + ": an offer made instead of accepting the other side's says it prefers its own; each "
         "later offer is a concession, no better for it than the one before."
@@ -243,7 +243,7 @@ def _offers(data: dict[str, Any], s: Scenario, party: str, key: str) -> None:
             )
         )
     st.button(
-        f"Use these ranges for {party}",
+        f"Use these ranges for {md(party)}",
         key=state.wkey("learn", party, "use_offers"),
         on_click=_adopt,
         args=(data, s, est),

@@ -15,6 +15,7 @@ import streamlit as st
 
 from ui import editing as ed
 from ui import state
+from ui.text import md
 
 
 def _message_key(key: str) -> str:
@@ -63,7 +64,7 @@ def number_field(
     """A number typed as text; ``setter`` gets the number, None (empty) or the text as typed."""
     sync(key, raw, ed.number_text(raw))
     container.text_input(
-        label,
+        md(label),  # names in labels come from the user's file: shown as text
         key=key,
         help=help,
         placeholder=placeholder,
@@ -114,7 +115,7 @@ def estimate_field(
     """A score or weight: one number or ``low / likely / high``; kept as typed when invalid."""
     sync(key, raw, ed.estimate_text(raw))
     container.text_input(
-        label,
+        md(label),  # names in labels come from the user's file: shown as text
         key=key,
         help=help or "A number, or a range as low / likely / high (e.g. 40 / 60 / 70) when unsure.",
         placeholder="-",

@@ -492,7 +492,7 @@ def _directions(data: dict[str, Any], j: int, issue: dict[str, Any]) -> None:
     for n, (col, (party_name, shape)) in enumerate(zip(cols, current.items(), strict=False)):
         k = state.wkey("direction", j, n, str(shape))
         col.selectbox(
-            f"For {party_name}",
+            f"For {md(party_name)}",
             choices,
             index=choices.index(shape) if shape in choices else 0,
             format_func=lambda v: (
