@@ -149,9 +149,10 @@ def test_start_blank_keeps_the_previous_negotiation(page, server) -> None:  # no
     _open(page, server + "/")
     before = _download(page)["name"]
     page.get_by_role("button", name="Start blank").click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("Scenario: New negotiation")).to_be_visible()  # as a person sees it
     _idle(page)
     assert _download(page)["name"] == "New negotiation"
-    sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text(re.compile(r"Saved negotiations")).wait_for()
     listed = sidebar.get_by_role("button", name=re.compile("^" + re.escape(before)))
     assert listed.count() == 1
