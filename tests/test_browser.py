@@ -6,6 +6,7 @@ Screenshots of every step are kept under ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -43,18 +44,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh ``streamlit run ui/app.py`` on a free loopback port (the SaaS example loaded)."""
+@contextlib.contextmanager
+def streamlit_server(scenario: str | Path, workspace: Path, log_name: str) -> Iterator[str]:
+    """``streamlit run ui/app.py`` on a free loopback port, starting on ``scenario`` with its own
+    workspace; yields the base URL and stops the server afterwards (the browser tests share it)."""
     port = _free_port()
     env = {
         **os.environ,
-        "DEALOPT_SCENARIO": "examples/saas_renewal.yaml",
+        "DEALOPT_SCENARIO": str(scenario),
         "DEALOPT_UI_WORKERS": "2",
-        "DEALOPT_WORKSPACE": str(tmp_path_factory.mktemp("workspace") / "workspace.sqlite"),
+        "DEALOPT_WORKSPACE": str(workspace),
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
+    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -101,6 +103,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh ``streamlit run ui/app.py`` on a free loopback port (the SaaS example loaded)."""
+    workspace = tmp_path_factory.mktemp("workspace") / "workspace.sqlite"
+    with streamlit_server("examples/saas_renewal.yaml", workspace, "streamlit.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
