@@ -16,10 +16,7 @@ from optimizer.cli.args import (
     check_table_args,
     save_table,
 )
-
-#: Kept in step with optimizer.searches.frontier (not imported: it loads numpy and the engine).
-DEFAULT_MAX_POINTS = 10_000
-MAX_POINTS_LIMIT = 1_000_000
+from optimizer.engine.limits import DEFAULT_MAX_POINTS, MAX_POINTS_LIMIT
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -68,6 +68,7 @@ from optimizer.engine.fastpath import (
     reservation_vector,
     spread,
 )
+from optimizer.engine.limits import DEFAULT_MAX_POINTS, MAX_POINTS_LIMIT
 from optimizer.engine.results import (
     FrontierResult,
     SolveStatus,
@@ -112,12 +113,6 @@ CONCEPTS_NOT_EXACT = (
     "may not be the negotiation's concept points"
 )
 
-#: A frontier keeps at most this many points unless asked for more (``--max-points``): beyond
-#: it the points are thinned, spread along the frontier, and the result says so (bounded memory).
-DEFAULT_MAX_POINTS = 10_000
-
-#: The most points a frontier may be asked to keep (each point is a whole package in the result).
-MAX_POINTS_LIMIT = 1_000_000
 
 #: A result holds at most this many (point, issue) cells: every point is a whole package with a
 #: change record per issue (about 25 µs a cell to build and print on a loaded machine), so many
